@@ -1,0 +1,56 @@
+"""Service settings from the environment (prefix ``GOVERNANCE_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_CHECKPOINT_KEY = "dev-only-checkpoint-key-change-me"
+
+
+class Settings(BaseSettings):
+    """Settings of one service instance.
+
+    All state lives under ``home``: the SQLite database (unless ``database_url`` points
+    elsewhere), content-addressed artifacts and plots.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GOVERNANCE_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default=Path(".governance"))
+    database_url: str | None = None
+    environment: Literal["development", "test", "production"] = "development"
+    checkpoint_key: str = DEV_CHECKPOINT_KEY
+    audits_dir: Path = Field(default=Path("audits"))
+    max_upload_bytes: int = 200 * 1024 * 1024
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> Settings:
+        if self.environment == "production" and self.checkpoint_key == DEV_CHECKPOINT_KEY:
+            raise ValueError(
+                "GOVERNANCE_CHECKPOINT_KEY still has its development default; "
+                "set a secret key before running with GOVERNANCE_ENVIRONMENT=production"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under ``home``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'governance.db').resolve()}"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """Where content-addressed artifacts are written."""
+        return self.home / "artifacts"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings (tests clear the cache or override the dependency)."""
+    return Settings()

@@ -1,0 +1,131 @@
+"""Domain errors and warnings for the governance service.
+
+Every error carries a stable machine ``code`` and a human message that names the
+problem and the fix. The API maps these to status codes in one place
+(``api/errors.py``); the CLI prints the message and exits 2. Core code never
+raises HTTP exceptions.
+
+Hierarchy::
+
+    GovernanceError
+    ├── InputError (ValueError)            bad input the caller can fix       -> 400/422
+    │   ├── DatasetError                   empty or malformed table, bad values
+    │   ├── SchemaError                    schema YAML invalid or does not fit the data
+    │   ├── PolicyError                    policy YAML invalid (carries YAML line numbers)
+    │   ├── UnknownColumnError             a named column is not in the table
+    │   └── UnknownGeneratorError          no generator registered under that name
+    ├── NotFoundError (LookupError)        no such dataset, run, candidate, release -> 404
+    ├── AuthenticationError                missing or unknown API key                -> 401
+    ├── PermissionDeniedError              authenticated but not allowed             -> 403
+    ├── ConflictError                      state forbids the action (already decided, not eligible) -> 409
+    ├── ReleaseGoneError                   release revoked                           -> 410
+    ├── BudgetExceededError                the run would overspend the privacy budget -> 409
+    └── IntegrityError                     audit chain or artifact hash mismatch     -> 500-class, reported
+
+    GovernanceWarning (UserWarning)
+    └── UntrustedSignalWarning             a metric ran but its signal cannot be trusted
+"""
+
+from __future__ import annotations
+
+
+class GovernanceError(Exception):
+    """Base class of every error the service raises on purpose."""
+
+    code = "governance_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class InputError(GovernanceError, ValueError):
+    """Input the caller can fix."""
+
+    code = "invalid_input"
+
+
+class DatasetError(InputError):
+    """A table is empty, malformed, or has values outside its schema."""
+
+    code = "invalid_dataset"
+
+
+class SchemaError(InputError):
+    """A schema is invalid or does not describe the table."""
+
+    code = "invalid_schema"
+
+
+class PolicyError(InputError):
+    """A policy file is invalid; ``problems`` lists every problem found."""
+
+    code = "invalid_policy"
+
+    def __init__(self, message: str, *, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+class UnknownColumnError(InputError):
+    """A column named by the caller does not exist."""
+
+    code = "unknown_column"
+
+
+class UnknownGeneratorError(InputError):
+    """No generator is registered under the requested name."""
+
+    code = "unknown_generator"
+
+
+class NotFoundError(GovernanceError, LookupError):
+    """The requested object does not exist."""
+
+    code = "not_found"
+
+
+class AuthenticationError(GovernanceError):
+    """No credentials, or credentials that match no key."""
+
+    code = "unauthenticated"
+
+
+class PermissionDeniedError(GovernanceError):
+    """The caller is known but not allowed to do this."""
+
+    code = "forbidden"
+
+
+class ConflictError(GovernanceError):
+    """The object's state forbids the action."""
+
+    code = "conflict"
+
+
+class ReleaseGoneError(GovernanceError):
+    """The release was revoked."""
+
+    code = "release_revoked"
+
+
+class BudgetExceededError(ConflictError):
+    """Running the requested grid would exceed the source's privacy budget."""
+
+    code = "budget_exceeded"
+
+
+class IntegrityError(GovernanceError):
+    """Stored data does not match its recorded hash."""
+
+    code = "integrity_error"
+
+
+class GovernanceWarning(UserWarning):
+    """Base class of the project's own warnings."""
+
+
+class UntrustedSignalWarning(GovernanceWarning):
+    """A metric ran but its result cannot be trusted (recorded in the bundle)."""

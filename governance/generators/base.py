@@ -1,0 +1,70 @@
+"""The generator protocol and the privacy record every candidate carries."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import pandas as pd
+
+from governance.datasets.schema import Schema
+
+
+@dataclass(frozen=True)
+class PrivacySpend:
+    """What a fitted generator spent, as its accountant computed it.
+
+    ``epsilon_spent`` is ``math.inf`` for non-private generators and otherwise exactly
+    the accountant's figure; nothing here is estimated or rounded up by hand.
+    """
+
+    epsilon_target: float
+    epsilon_spent: float
+    delta: float
+    mechanism: str
+    accountant: str | None = None
+    noise_multiplier: float | None = None
+    steps: int | None = None
+    sample_rate: float | None = None
+    max_grad_norm: float | None = None
+    preprocessing: str = "public-domain"
+    preprocessing_epsilon: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def is_private(self) -> bool:
+        """Whether a finite epsilon was spent."""
+        return math.isfinite(self.epsilon_spent)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; infinities become the string ``"inf"``."""
+        out = asdict(self)
+        for key in ("epsilon_target", "epsilon_spent"):
+            if not math.isfinite(out[key]):
+                out[key] = "inf"
+        return out
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """A synthesizer fitted on the train split only.
+
+    Implementations take their options as keyword-only constructor arguments
+    (``epsilon``, ``delta``, ``seed`` and their own), are deterministic given the
+    seed, and never read anything but the frame passed to ``fit``.
+    """
+
+    name: ClassVar[str]
+
+    def fit(self, data: pd.DataFrame, schema: Schema) -> Generator:
+        """Train on ``data`` (conformed to ``schema``); return self."""
+        ...
+
+    def sample(self, n: int) -> pd.DataFrame:
+        """Draw ``n`` synthetic rows in the schema's column order and domain."""
+        ...
+
+    def privacy(self) -> PrivacySpend:
+        """Report the privacy spend; raises if ``fit`` has not run."""
+        ...
