@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     checkpoint_key: str = DEV_CHECKPOINT_KEY
     audits_dir: Path = Field(default=Path("audits"))
+    policies_dir: Path = Field(default=Path("policies"))
     max_upload_bytes: int = 200 * 1024 * 1024
 
     @model_validator(mode="after")

@@ -13,7 +13,8 @@ Hierarchy::
     │   ├── SchemaError                    schema YAML invalid or does not fit the data
     │   ├── PolicyError                    policy YAML invalid (carries YAML line numbers)
     │   ├── UnknownColumnError             a named column is not in the table
-    │   └── UnknownGeneratorError          no generator registered under that name
+    │   ├── UnknownGeneratorError          no generator registered under that name
+    │   └── PayloadTooLargeError           an upload over the size limit             -> 413
     ├── NotFoundError (LookupError)        no such dataset, run, candidate, release -> 404
     ├── AuthenticationError                missing or unknown API key                -> 401
     ├── PermissionDeniedError              authenticated but not allowed             -> 403
@@ -79,6 +80,12 @@ class UnknownGeneratorError(InputError):
     """No generator is registered under the requested name."""
 
     code = "unknown_generator"
+
+
+class PayloadTooLargeError(InputError):
+    """An upload is larger than the configured limit."""
+
+    code = "payload_too_large"
 
 
 class NotFoundError(GovernanceError, LookupError):

@@ -1,0 +1,1 @@
+"""The HTTP API: routes, auth and dependencies; the logic lives in ``governance``."""

@@ -1,0 +1,50 @@
+"""Candidates and the decisions approvers make on them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import select
+
+from api.deps import Approver, Gov, Reader
+from api.routes.runs import get_visible_run
+from governance.ledger.approvals import get_candidate, record_decision
+from governance.store.models import Decision
+from governance.views import candidate_view, decision_view, release_view
+
+router = APIRouter(prefix="/v1/candidates", tags=["candidates"])
+
+
+class DecisionCreate(BaseModel):
+    """An approver's decision; who decided and under which policy is the server's to set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject"]
+    reason: str = Field("", max_length=2000)
+
+
+@router.get("/{candidate_id}")
+def read_candidate(candidate_id: str, gov: Gov, key: Reader) -> dict[str, Any]:
+    """A candidate's privacy, attack, utility, fidelity and verdict records."""
+    with gov.session() as s:
+        cand = get_candidate(s, candidate_id)
+    get_visible_run(gov, cand.run_id, key)
+    with gov.session() as s:
+        doc = candidate_view(cand)
+        doc["decisions"] = [decision_view(d) for d in s.exec(
+            select(Decision).where(Decision.candidate_id == cand.id)).all()]
+        return doc
+
+
+@router.post("/{candidate_id}/decisions", status_code=201)
+def decide(candidate_id: str, body: DecisionCreate, gov: Gov, key: Approver) -> dict[str, Any]:
+    """Approve or reject a candidate; a quorum of approvals creates a release."""
+    with gov.session() as s:
+        outcome = record_decision(session=s, candidate_id=candidate_id, actor=key,
+                                  decision=body.decision, reason=body.reason)
+        return {"decision": decision_view(outcome.decision), "approvals": outcome.approvals,
+                "quorum": outcome.quorum,
+                "release": release_view(outcome.release) if outcome.release else None}
