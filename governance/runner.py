@@ -195,7 +195,8 @@ def execute_run(gov: Governance, run_id: str, *, progress: Progress | None = Non
         if run.status in ("succeeded", "cancelled"):
             return run
         ds = get_dataset(session, run.dataset_id)
-        policy = parse_policy(session.get(PolicyVersion, run.policy_sha256).text).policy
+        loaded = parse_policy(session.get(PolicyVersion, run.policy_sha256).text)
+        policy = loaded.policy
         run.status, run.started_at, run.message = "running", run.started_at or utcnow(), "starting"
         session.add(run)
         append_event(session=session, kind="run.started", actor="runner", subject=run.id,
@@ -208,7 +209,7 @@ def execute_run(gov: Governance, run_id: str, *, progress: Progress | None = Non
         n_synthetic = n_syn_opt or len(splits.train)
         say(0.0, "training the real-only control")
         evaluator = CandidateEvaluator(splits=splits, schema=schema, task=loads(run.task_json),
-                                       policy=policy, seed=run.seed, attack_cap=ATTACK_CAP)
+                                       policy=loaded, seed=run.seed, attack_cap=ATTACK_CAP)
         control = evaluator.control_dict()
         with gov.session() as session:
             r = session.get(Run, run.id)

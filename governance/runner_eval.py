@@ -21,6 +21,7 @@ import pandas as pd
 from governance.datasets.registry import Splits
 from governance.datasets.schema import Schema
 from governance.policy.decide import CandidateFacts, decide
+from governance.policy.loader import LoadedPolicy
 from governance.policy.models import Policy
 from governance.store.models import Candidate, loads
 
@@ -45,11 +46,11 @@ def _error(exc: BaseException) -> dict[str, Any]:
 class CandidateEvaluator:
     """Holds one run's fixed evaluation sets, the attack samples and the real-only control."""
 
-    def __init__(self, *, splits: Splits, schema: Schema, task: dict[str, Any], policy: Policy,
-                 seed: int, attack_cap: int = 5000) -> None:
+    def __init__(self, *, splits: Splits, schema: Schema, task: dict[str, Any],
+                 policy: LoadedPolicy, seed: int, attack_cap: int = 5000) -> None:
         from governance.utility import LiftEvaluator, TaskSpec
 
-        self.schema, self.policy, self.seed = schema, policy, seed
+        self.schema, self.loaded, self.policy, self.seed = schema, policy, policy.policy, seed
         self.task = TaskSpec(**task)
         rng = np.random.default_rng(seed)
         holdout = splits.holdout.iloc[rng.permutation(len(splits.holdout))].reset_index(drop=True)
@@ -109,7 +110,7 @@ class CandidateEvaluator:
         seconds["fidelity"] = time.perf_counter() - t
         facts = candidate_facts(privacy=privacy, attack=attack, utility=utility,
                                 policy=self.policy)
-        verdict = decide(self.policy, facts).as_dict()
+        verdict = decide(self.loaded, facts).as_dict()
         return Evaluation(attack, summary, utility, usum, fidelity, verdict, seconds)
 
 
@@ -122,6 +123,11 @@ def _num(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+def _spent(value: Any) -> float:
+    spent = _num(value)
+    return math.inf if spent is None else spent
 
 
 def candidate_facts(*, privacy: dict[str, Any], attack: dict[str, Any],
@@ -140,7 +146,7 @@ def candidate_facts(*, privacy: dict[str, Any], attack: dict[str, Any],
     private_pre = "NOT private" not in str(privacy.get("preprocessing", ""))
     return CandidateFacts(
         generator=str(privacy.get("mechanism", "")),
-        epsilon_spent=_num(privacy.get("epsilon_spent")) or math.inf,
+        epsilon_spent=_spent(privacy.get("epsilon_spent")),
         delta=_num(privacy.get("delta")) or 0.0,
         worst_attack_auc=_num(attack.get("worst_auc")),
         tpr_at_fpr=tpr,

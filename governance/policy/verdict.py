@@ -1,0 +1,101 @@
+"""The outcome of checking one candidate against a policy."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from governance.errors import ConflictError
+
+Value = float | str | None
+
+
+def json_value(value: Value) -> Value:
+    """Make a limit or observation JSON-ready: infinities become ``"inf"``, NaN ``None``."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+    return value
+
+
+@dataclass(frozen=True)
+class PolicyViolation:
+    """One violated clause.
+
+    Attributes:
+        clause: dotted path of the policy field, e.g. ``"risk.max_attack_auc"``; the
+            built-in clauses that no policy can switch off are ``risk.privacy_audit``
+            and ``risk.preprocessing``.
+        limit: the policy's limit.
+        observed: the measured value, ``None`` when it could not be measured.
+        message: what is wrong and why it matters.
+        unverifiable: the clause failed because its fact is missing or its metric
+            errored, not because a measured value broke the limit.
+    """
+
+    clause: str
+    limit: Value
+    observed: Value
+    message: str
+    unverifiable: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "clause": self.clause, "limit": json_value(self.limit),
+            "observed": json_value(self.observed), "message": self.message,
+            "unverifiable": self.unverifiable,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Every violated clause of a policy for one candidate.
+
+    Attributes:
+        eligible: ``True`` exactly when there are no violations.
+        violations: every violated clause, in policy order.
+        notes: things worth recording that are not violations.
+        policy_sha256: hash of the policy file the verdict was reached under, if known.
+    """
+
+    eligible: bool
+    violations: tuple[PolicyViolation, ...]
+    notes: tuple[str, ...] = ()
+    policy_sha256: str | None = None
+
+    @property
+    def clauses(self) -> tuple[str, ...]:
+        """The violated clauses' names."""
+        return tuple(v.clause for v in self.violations)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "eligible": self.eligible,
+            "violations": [v.as_dict() for v in self.violations],
+            "notes": list(self.notes),
+            "policy_sha256": self.policy_sha256,
+        }
+
+
+class PolicyViolationError(ConflictError):
+    """A candidate is not eligible under the policy (raised by ``decide(strict=True)``).
+
+    Attributes:
+        verdict: the full verdict, with every violation.
+    """
+
+    code = "policy_violation"
+
+    def __init__(self, verdict: Verdict, *, candidate: str = "the candidate") -> None:
+        lines = "; ".join(f"{v.clause}: {v.message}" for v in verdict.violations)
+        super().__init__(
+            f"{candidate} is not eligible under the policy ({len(verdict.violations)} "
+            f"violation(s)): {lines}. Pick an eligible candidate or rerun with settings "
+            "that meet these clauses."
+        )
+        self.verdict = verdict

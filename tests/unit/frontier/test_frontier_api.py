@@ -1,0 +1,25 @@
+import doctest
+import importlib
+import types
+
+import pytest
+
+import governance.frontier as frontier_pkg
+
+
+def test_all_matches_the_public_names():
+    # Setup
+    public = {name for name, value in vars(frontier_pkg).items()
+              if not name.startswith("_") and not isinstance(value, types.ModuleType)}
+
+    # Assert
+    assert set(frontier_pkg.__all__) == public
+
+
+@pytest.mark.parametrize("module", ["governance.frontier", "governance.frontier.pareto"])
+def test_doctests(module):
+    # Run
+    result = doctest.testmod(importlib.import_module(module))
+
+    # Assert
+    assert result.attempted > 0 and result.failed == 0
