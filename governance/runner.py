@@ -125,7 +125,7 @@ def submit_run(gov: Governance, request: RunRequest, *, actor: str) -> Run:
         kind = request.task_kind or _kind_from_policy(policy, schema, target)
         metric = request.metric or (policy.task.metric if policy.task and
                                     policy.task.target == target else None)
-        task = UtilityTask.for_schema(schema, target=target, kind=kind, metric=metric)
+        task = UtilityTask(target=target, kind=kind, metric=metric).resolve(schema)  # type: ignore[arg-type]
         delta = policy.risk.max_delta
         needed = sum(eps for _, eps in grid if math.isfinite(eps))
         left = remaining_budget(session, dataset_id=ds.id, total=policy.risk.max_total_epsilon)

@@ -62,7 +62,8 @@ class CandidateEvaluator:
         self.attack_sizes = {"members": n, "nonmembers": n, "reference": len(self.reference),
                              "train": len(splits.train), "holdout": len(splits.holdout)}
         self.lift = LiftEvaluator(train=splits.train, eval=splits.eval, schema=schema,
-                                  task=self.task, seed=seed)
+                                  task=self.task, seed=seed,
+                                  subgroups=tuple(self.policy.utility.subgroups))
         self._control = self.lift.control()
 
     def control_dict(self) -> dict[str, Any]:
