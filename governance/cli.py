@@ -182,18 +182,19 @@ def print_run(view: dict[str, Any]) -> None:
         rows.append([c["id"], c["generator"], c["epsilon_target"], c["epsilon_spent"],
                      s["worst_attack_auc"], s["worst_epsilon_lb"], s["tstr"], s["utility_ratio"],
                      c["id"] in pareto, c["eligible"] if c["status"] != "failed" else "failed",
-                     "; ".join(s["violations"])[:90] or (c["error"] or "")])
+                     ", ".join(s["clauses"]) or (c["error"] or "")])
     out.print(table(
         f"run {view['id']} — target {task.get('target')} ({task.get('kind')}, "
         f"{task.get('metric')}); real-only control {fmt(control.get('primary'))}",
         ["candidate", "generator", "ε target", "ε spent", "attack AUC", "ε lower bnd",
-         "TSTR", "ratio", "Pareto", "eligible", "policy violations"], rows))
+         "TSTR", "ratio", "Pareto", "eligible", "violated clauses"], rows))
     if rows:
         dup = next((c["summary"]["duplicate_rate"] for c in view["candidates"]
                     if c["summary"]["duplicate_rate"] is not None), None)
-        if dup is not None:
+        if dup:
             out.print(f"note: {dup:.1%} of the attacked non-member rows have an exact duplicate "
-                      "among the members; no membership attack can separate those rows.")
+                      "among the members; no membership attack can separate those rows, which "
+                      "caps every attack's AUC.")
 
 
 @app.command("frontier")
@@ -226,7 +227,9 @@ def _decide(candidate: str, actor: str, decision: str, reason: str, json_: bool)
                                   decision=decision, reason=reason)
         doc = {"decision": decision_view(outcome.decision), "approvals": outcome.approvals,
                "quorum": outcome.quorum,
-               "release": release_view(outcome.release) if outcome.release else None}
+               "release": release_view(outcome.release) if outcome.release else None,
+               "pending_release": release_view(outcome.pending_release)
+               if outcome.pending_release else None}
     if json_:
         emit_json(doc)
     elif doc["release"]:

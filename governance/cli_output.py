@@ -14,7 +14,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 err = Console(stderr=True, highlight=False)
-out = Console(highlight=False, soft_wrap=True)
+# Piped output (CI logs, `| less`) gets a wide console so tables keep one row per candidate.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 180)
 
 
 def jsonable(obj: Any) -> Any:

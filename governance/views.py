@@ -45,6 +45,7 @@ def candidate_view(c: Candidate, *, full: bool = True) -> dict[str, Any]:
         "utility_ratio": (utility.get("utility_ratio") or {}).get("value"),
         "tstr": ((utility.get("scenarios") or {}).get("tstr") or {}).get("primary"),
         "violations": [v.get("message") for v in verdict.get("violations", [])],
+        "clauses": [v.get("clause") for v in verdict.get("violations", [])],
     }
     if full:
         doc.update(privacy=loads(c.privacy_json), attack=attack, utility=utility,

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import select
 
-from api.deps import Approver, Gov, Reader
+from api.deps import Approver, Caller, Gov, Reader
+from api.routes.releases import data_response
 from api.routes.runs import get_visible_run
-from governance.ledger.approvals import get_candidate, record_decision
+from governance.ledger.approvals import (
+    get_candidate,
+    open_candidate_data,
+    record_decision,
+    release_for_candidate,
+)
 from governance.store.models import Decision
 from governance.views import candidate_view, decision_view, release_view
 
@@ -36,7 +42,18 @@ def read_candidate(candidate_id: str, gov: Gov, key: Reader) -> dict[str, Any]:
         doc = candidate_view(cand)
         doc["decisions"] = [decision_view(d) for d in s.exec(
             select(Decision).where(Decision.candidate_id == cand.id)).all()]
+        rel = release_for_candidate(s, cand.id)
+        doc["release"] = release_view(rel) if rel else None
         return doc
+
+
+@router.get("/{candidate_id}/data", response_class=Response,
+            responses={200: {"content": {"application/vnd.apache.parquet": {}, "text/csv": {}}}})
+def candidate_data(candidate_id: str, gov: Gov, key: Caller,
+                   format: Annotated[Literal["parquet", "csv"], Query()] = "parquet") -> Response:
+    """A candidate's data, only through an approved release (403 before; every try logged)."""
+    rel, data = open_candidate_data(gov, candidate_id=candidate_id, consumer=key, fmt=format)
+    return data_response(rel, data, format)
 
 
 @router.post("/{candidate_id}/decisions", status_code=201)
@@ -45,6 +62,6 @@ def decide(candidate_id: str, body: DecisionCreate, gov: Gov, key: Approver) -> 
     with gov.session() as s:
         outcome = record_decision(session=s, candidate_id=candidate_id, actor=key,
                                   decision=body.decision, reason=body.reason)
+        rel = outcome.release or outcome.pending_release
         return {"decision": decision_view(outcome.decision), "approvals": outcome.approvals,
-                "quorum": outcome.quorum,
-                "release": release_view(outcome.release) if outcome.release else None}
+                "quorum": outcome.quorum, "release": release_view(rel) if rel else None}

@@ -49,6 +49,11 @@ def download(release_id: str, gov: Gov, key: Caller,
              format: Annotated[Literal["parquet", "csv"], Query()] = "parquet") -> Response:
     """Download a release's data (403 unless approved for this caller; every try is logged)."""
     rel, data = open_release(gov, release_id=release_id, consumer=key, fmt=format)
+    return data_response(rel, data, format)
+
+
+def data_response(rel: Release, data: bytes, format: str) -> Response:
+    """Serve a release's bytes as Parquet (hash-identical to the artifact) or CSV."""
     headers = {"X-Artifact-SHA256": rel.artifact_sha256,
                "Content-Disposition": f'attachment; filename="{rel.id}.{format}"'}
     if format == "csv":

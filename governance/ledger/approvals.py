@@ -67,6 +67,7 @@ class DecisionOutcome:
     approvals: int
     quorum: int
     release: Release | None
+    pending_release: Release | None = None
 
 
 def record_decision(
@@ -121,29 +122,43 @@ def record_decision(
                  payload={"decision": decision, "reason": reason, "role": actor.role,
                           "policy_sha256": run.policy_sha256, "approvals": approvals,
                           "quorum": policy.approvals.quorum})
-    release = None
+    release = release_for_candidate(session, cand.id)
     if decision == "reject":
         cand.status = "rejected"
-    elif approvals >= policy.approvals.quorum:
-        release = _create_release(session=session, cand=cand, run=run, policy=policy,
-                                  actor=actor.name)
-        cand.status = "released"
+        if release is not None:
+            release.status, release.reason = "rejected", f"rejected by {actor.name}: {reason}"
+            session.add(release)
     else:
-        cand.status = "evaluated"
+        release = release or _pending_release(session=session, cand=cand, run=run, policy=policy)
+        if approvals >= policy.approvals.quorum:
+            _activate_release(session=session, rel=release, cand=cand, run=run, policy=policy,
+                              actor=actor.name)
+            cand.status = "released"
+        else:
+            cand.status = "evaluated"
     session.add(cand)
-    return DecisionOutcome(dec, approvals, policy.approvals.quorum, release)
+    active = release if release is not None and release.status == "active" else None
+    return DecisionOutcome(dec, approvals, policy.approvals.quorum, active, release)
 
 
-def _create_release(
-    *, session: Session, cand: Candidate, run: Run, policy: Policy, actor: str
-) -> Release:
+def _pending_release(*, session: Session, cand: Candidate, run: Run, policy: Policy) -> Release:
+    """The release row a first approval opens; it serves nothing until the quorum."""
     assert cand.artifact_sha256 is not None
-    days = policy.access.expires_after_days
-    expires = utcnow() + timedelta(days=days) if days else None
     rel = Release(id=new_id("rel"), candidate_id=cand.id, run_id=run.id,
                   policy_sha256=run.policy_sha256, artifact_sha256=cand.artifact_sha256,
-                  requested_by=run.requested_by,
-                  consumers_json=json.dumps(list(policy.access.consumers)), expires_at=expires)
+                  requested_by=run.requested_by, status="pending",
+                  consumers_json=json.dumps(list(policy.access.consumers)))
+    session.add(rel)
+    session.flush()
+    return rel
+
+
+def _activate_release(
+    *, session: Session, rel: Release, cand: Candidate, run: Run, policy: Policy, actor: str
+) -> Release:
+    days = policy.access.expires_after_days
+    expires = utcnow() + timedelta(days=days) if days else None
+    rel.status, rel.expires_at = "active", expires
     session.add(rel)
     session.flush()
     append_event(session=session, kind="release.created", actor=actor, subject=rel.id,
@@ -175,8 +190,9 @@ def revoke_release(*, session: Session, release_id: str, actor: ApiKey, reason: 
     if not reason.strip():
         raise InputError("a revocation needs a reason; it is shown to consumers")
     rel = get_release(session, release_id)
-    if rel.status == "revoked":
-        raise ConflictError(f"release {rel.id} is already revoked")
+    if rel.status != "active":
+        raise ConflictError(f"release {rel.id} is {rel.status}; only active releases can be "
+                            "revoked")
     rel.status, rel.reason = "revoked", reason
     session.add(rel)
     append_event(session=session, kind="release.revoked", actor=actor.name, subject=rel.id,
@@ -215,6 +231,12 @@ def _check_access(session: Session, rel: Release, consumer: ApiKey, fmt: str, no
     policy = policy_of(session, rel.policy_sha256)
     if rel.status == "revoked":
         raise ReleaseGoneError(f"release {rel.id} was revoked: {rel.reason}")
+    if rel.status != "active":
+        approvals = len(session.exec(select(Decision).where(
+            Decision.candidate_id == rel.candidate_id, Decision.decision == "approve")).all())
+        raise PermissionDeniedError(
+            f"release {rel.id} is {rel.status}, not approved for download "
+            f"({approvals} of {policy.approvals.quorum} approvals)")
     expires = rel.expires_at
     if expires is not None:
         expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
@@ -249,3 +271,26 @@ def open_release(
     if error is not None:
         raise error
     return rel, gov.artifacts.get_bytes(rel.artifact_sha256)
+
+
+def open_candidate_data(
+    gov: Any, *, candidate_id: str, consumer: ApiKey, fmt: str = "parquet"
+) -> tuple[Release, bytes]:
+    """Download a candidate's data through its release; 403 while it has no release.
+
+    Raises:
+        NotFoundError: no such candidate.
+        PermissionDeniedError: the candidate has not been released (the attempt is logged).
+    """
+    with gov.session() as session:
+        get_candidate(session, candidate_id)
+        rel = release_for_candidate(session, candidate_id)
+        if rel is None:
+            append_event(session=session, kind="access.denied", actor=consumer.name,
+                         subject=candidate_id, payload={"format": fmt, "code": "forbidden",
+                                                        "reason": "candidate not released"})
+    if rel is None:
+        raise PermissionDeniedError(
+            f"candidate {candidate_id} has not been approved for release; it needs the "
+            "policy's quorum of approvals first")
+    return open_release(gov, release_id=rel.id, consumer=consumer, fmt=fmt)

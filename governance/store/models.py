@@ -136,7 +136,7 @@ class Release(SQLModel, table=True):
     artifact_sha256: str
     requested_by: str
     consumers_json: str = Field(sa_column=Column(Text, nullable=False))
-    status: str = "active"  # active | revoked | flagged
+    status: str = "pending"  # pending | active | rejected | revoked | flagged
     reason: str | None = None
     expires_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
