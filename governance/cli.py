@@ -216,6 +216,25 @@ def frontier_cmd(run_id: Annotated[str, typer.Argument()], json_: JsonOpt = Fals
         _report_run(run_id, json_=False)
 
 
+@app.command("report")
+def report_cmd(run_id: Annotated[str, typer.Argument()],
+               out_file: Annotated[Path | None, typer.Option(
+                   "--out", help="HTML file (default: <home>/reports/<run>.html).")] = None,
+               json_: JsonOpt = False) -> None:
+    """Write a self-contained HTML report of a run (plots inside; no network needed)."""
+    from governance.report_io import render_html, render_json
+
+    gov = _gov()
+    if json_:
+        emit_json(render_json(gov, run_id))
+        return
+    html = render_html(gov, run_id)
+    path = out_file or gov.settings.home / "reports" / f"{run_id}.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    out.print(f"report: {path}")
+
+
 # ---------------------------------------------------------------- decisions
 def _decide(candidate: str, actor: str, decision: str, reason: str, json_: bool) -> None:
     from governance.ledger.approvals import record_decision

@@ -131,6 +131,32 @@ def _spent(value: Any) -> float:
     return math.inf if spent is None else spent
 
 
+_TPR_FIELDS = {0.01: "tpr_at_1pct", 0.001: "tpr_at_01pct"}
+
+
+def worst_tpr(attack: dict[str, Any], fpr: float) -> float | None:
+    """The largest TPR at ``fpr`` over the attacks; None if no attack could resolve it.
+
+    Only the FPRs every attack reports (1% and 0.1%) can be read; any other FPR in a
+    policy is unverifiable and so fails its clause.
+    """
+    field = _TPR_FIELDS.get(fpr)
+    if field is None:
+        return None
+    values = [_num(r.get(field)) for r in (attack.get("results") or {}).values()]
+    found = [v for v in values if v is not None]
+    return max(found) if found else None
+
+
+def worst_subgroup_gap(utility: dict[str, Any]) -> float | None:
+    """The largest subgroup gap of the TSTR model over the policy's subgroup columns."""
+    tstr = (utility.get("scenarios") or {}).get("tstr") or {}
+    gaps = [_num(g.get("max_gap")) for g in (tstr.get("subgroups") or {}).values()
+            if isinstance(g, dict)]
+    found = [g for g in gaps if g is not None]
+    return max(found) if found else None
+
+
 def candidate_facts(*, privacy: dict[str, Any], attack: dict[str, Any],
                     utility: dict[str, Any], policy: Policy) -> CandidateFacts:
     """Collect the figures the policy judges, from the recorded JSON."""
@@ -142,8 +168,7 @@ def candidate_facts(*, privacy: dict[str, Any], attack: dict[str, Any],
     tpr = None
     if policy.risk.max_tpr_at_fpr is not None and "error" not in attack:
         fpr = policy.risk.max_tpr_at_fpr.fpr
-        field = {0.01: "worst_tpr_at_1pct", 0.001: "worst_tpr_at_01pct"}.get(fpr)
-        tpr = {fpr: _num(attack.get(field))} if field else {fpr: None}
+        tpr = {fpr: worst_tpr(attack, fpr)}
     private_pre = "NOT private" not in str(privacy.get("preprocessing", ""))
     return CandidateFacts(
         generator=str(privacy.get("mechanism", "")),
@@ -157,7 +182,7 @@ def candidate_facts(*, privacy: dict[str, Any], attack: dict[str, Any],
         utility_ratio=_num(ratio.get("value")),
         utility_ratio_ci=(ratio.get("ci_low"), ratio.get("ci_high")) if ratio else None,
         lift=_num(aug.get("value")),
-        subgroup_gap=_num((utility.get("subgroups") or {}).get("max_gap")),
+        subgroup_gap=worst_subgroup_gap(utility),
         preprocessing_private=private_pre,
         errors=errors,
     )

@@ -121,6 +121,27 @@ def read_frontier_png(run_id: str, gov: Gov, key: Reader) -> Response:
     return Response(gov.artifacts.get_bytes(run.plot_sha256, ".png"), media_type="image/png")
 
 
+@router.get("/{run_id}/report", response_class=Response,
+            responses={200: {"content": {"text/html": {}}}})
+def read_report(run_id: str, gov: Gov, key: Reader) -> Response:
+    """The run's self-contained HTML report."""
+    from governance.report_io import render_html
+
+    get_visible_run(gov, run_id, key)
+    return Response(render_html(gov, run_id), media_type="text/html",
+                    headers={"Content-Security-Policy": "default-src 'none'; img-src data:; "
+                             "style-src 'unsafe-inline'"})
+
+
+@router.get("/{run_id}/report.json")
+def read_report_json(run_id: str, gov: Gov, key: Reader) -> dict[str, Any]:
+    """The run's report as JSON."""
+    from governance.report_io import render_json
+
+    get_visible_run(gov, run_id, key)
+    return render_json(gov, run_id)
+
+
 @router.post("/{run_id}/cancel", status_code=202)
 def cancel_run(run_id: str, gov: Gov, key: Requester) -> dict[str, Any]:
     """Ask a run to stop after the candidate in hand."""
