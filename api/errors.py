@@ -32,6 +32,7 @@ STATUS: list[tuple[type[e.GovernanceError], int]] = [
     (e.ReleaseGoneError, 410),
     (e.ConflictError, 409),
     (e.IntegrityError, 500),
+    (e.AccountingError, 500),
 ]
 
 

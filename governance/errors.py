@@ -21,6 +21,7 @@ Hierarchy::
     ├── ConflictError                      state forbids the action (already decided, not eligible) -> 409
     ├── ReleaseGoneError                   release revoked                           -> 410
     ├── BudgetExceededError                the run would overspend the privacy budget -> 409
+    ├── AccountingError                    a privacy accountant failed for a run     -> 500
     └── IntegrityError                     audit chain or artifact hash mismatch     -> 500-class, reported
 
     GovernanceWarning (UserWarning)
@@ -122,6 +123,12 @@ class BudgetExceededError(ConflictError):
     """Running the requested grid would exceed the source's privacy budget."""
 
     code = "budget_exceeded"
+
+
+class AccountingError(GovernanceError):
+    """A privacy accountant could not compute the spend of a run."""
+
+    code = "accountant_failed"
 
 
 class IntegrityError(GovernanceError):

@@ -1,5 +1,17 @@
-"""Synthetic data generators behind one protocol and a registry."""
+"""Synthetic data generators behind one protocol and a registry.
 
+Backends (imported lazily through the registry, so importing this package does not
+import torch or SDV): ``gaussian_copula``, ``ctgan`` and ``tvae`` (SDV, non-private
+baselines) and ``dp_vae`` (a tabular VAE trained with Opacus DP-SGD). ``accounting``
+holds the noise calibration and spent-epsilon helpers they share.
+"""
+
+from governance.generators.accounting import (
+    NoiseCalibration,
+    calibrate_noise,
+    preprocessing_record,
+    spent_epsilon,
+)
 from governance.generators.base import Generator, PrivacySpend
 from governance.generators.registry import (
     available_generators,
@@ -11,10 +23,14 @@ from governance.generators.registry import (
 
 __all__ = [
     "Generator",
+    "NoiseCalibration",
     "PrivacySpend",
     "available_generators",
+    "calibrate_noise",
     "create_generator",
     "generator_class",
+    "preprocessing_record",
     "register_generator",
+    "spent_epsilon",
     "unregister_generator",
 ]

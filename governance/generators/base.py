@@ -17,6 +17,8 @@ class PrivacySpend:
 
     ``epsilon_spent`` is ``math.inf`` for non-private generators and otherwise exactly
     the accountant's figure; nothing here is estimated or rounded up by hand.
+    ``accountant_fallback_reason`` says why a DP generator used a fallback accountant
+    (e.g. PRV failed, so RDP was used); ``epochs`` is the number of passes trained.
     """
 
     epsilon_target: float
@@ -31,6 +33,8 @@ class PrivacySpend:
     preprocessing: str = "public-domain"
     preprocessing_epsilon: float = 0.0
     notes: list[str] = field(default_factory=list)
+    accountant_fallback_reason: str | None = None
+    epochs: int | None = None
 
     @property
     def is_private(self) -> bool:

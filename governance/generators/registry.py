@@ -17,6 +17,8 @@ from governance.generators.base import Generator
 _BUILTIN: dict[str, str] = {
     "gaussian_copula": "governance.generators.sdv_copula:GaussianCopulaGenerator",
     "dp_vae": "governance.generators.dp_vae:DPVAEGenerator",
+    "ctgan": "governance.generators.sdv_deep:CTGANGenerator",
+    "tvae": "governance.generators.sdv_deep:TVAEGenerator",
 }
 _REGISTRY: dict[str, type[Any] | str] = dict(_BUILTIN)
 
