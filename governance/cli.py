@@ -489,7 +489,8 @@ def demo(
 def main() -> None:
     """Entry point: run the app, turning domain errors into one line and exit code 2."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except GovernanceError as exc:
         err.print(f"[red]error:[/] {exc.message}")
         if "--json" in sys.argv:

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 # Piped output (CI logs, `| less`) gets a wide console so tables keep one row per candidate.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 180)
 

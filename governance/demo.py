@@ -1,10 +1,10 @@
 """``govern demo``: the whole chain on the RAND Health Insurance Experiment table.
 
-Registers the table shipped inside statsmodels under its public-domain schema, runs a
-frontier for the binary target ``hlthg`` (self-rated health "good"), prints the
-candidate table, then walks the governance steps with clearly named demo keys: two
-approvers approve the best eligible candidate (if the policy finds one), a consumer
-downloads it, and an audit bundle is exported under ``audits/``.
+Registers the table shipped inside statsmodels under its public-domain schema, with
+the demo's binary target ``any_visit = mdvis > 0`` (see ``datasets.bundled``), runs a
+frontier, prints the candidate table, then walks the governance steps with clearly
+named demo keys: two approvers approve the best eligible candidate (if the policy finds
+one), a consumer downloads it, and an audit bundle is exported under ``audits/``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from sqlmodel import select
 
 from governance.context import Governance
-from governance.datasets.bundled import SCHEMA_PATH, randhie_path
+from governance.datasets.bundled import DEMO_SCHEMA_PATH, DEMO_TARGET, write_demo_table
 from governance.datasets.registry import register_dataset
 from governance.ledger.approvals import open_release, record_decision
 from governance.ledger.bundle import export_bundle
@@ -27,7 +27,6 @@ from governance.runner import RunRequest, execute_run, submit_run
 from governance.store.models import ApiKey, Candidate, loads
 from governance.views import run_view
 
-DEMO_TARGET = "hlthg"
 DEMO_KEYS = (("demo-approver-1", "approver"), ("demo-approver-2", "approver"),
              ("demo-consumer", "requester"))
 
@@ -50,16 +49,10 @@ def run_demo(
     from governance.cli_output import err, out
 
     gov = gov or Governance.open()
-    path = randhie_path()
-    name = "randhie"
-    if rows is not None:
-        import pandas as pd
-
-        sample = pd.read_csv(path).sample(n=rows, random_state=0)
-        path = gov.settings.home / f"randhie-{rows}.csv"
-        sample.to_csv(path, index=False)
-        name = f"randhie-{rows}"
-    ds = register_dataset(gov, path=path, schema=SCHEMA_PATH, name=name, actor="demo-owner")
+    name = "randhie-demo" if rows is None else f"randhie-demo-{rows}"
+    path = write_demo_table(gov.settings.home / "demo" / f"{name}.csv", rows=rows)
+    ds = register_dataset(gov, path=path, schema=DEMO_SCHEMA_PATH, name=name,
+                          actor="demo-owner")
     say = (lambda *a, **k: None) if quiet else err.print
     say(f"dataset {ds.id}: {ds.n_rows} rows of RAND HIE, sha256 {ds.source_sha256[:16]}…")
     request = RunRequest(dataset=ds.id, target=DEMO_TARGET,

@@ -226,8 +226,8 @@ def execute_run(gov: Governance, run_id: str, *, progress: Progress | None = Non
                 finished += 2
                 continue
             tasks.append(GenerationTask(
-                key=key, generator=gen, epsilon=eps, delta=policy.risk.max_delta if
-                math.isfinite(eps) else 0.0, seed=seed, n_synthetic=n_synthetic,
+                key=key, generator=gen, epsilon=eps, delta=policy.risk.max_delta,
+                seed=seed, n_synthetic=n_synthetic,
                 schema_yaml=ds.schema_yaml, train=splits.train, options=dict(gen_opts.get(gen, {}))))
         say(finished / units, f"training {len(tasks)} candidate(s) on {run.executor}")
         for out in run_tasks(tasks, executor=run.executor, workers=workers):

@@ -1,0 +1,150 @@
+"""Approvals, releases and downloads through the real API on a real DP candidate."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from api.deps import get_governance
+from api.main import app
+from governance.datasets.registry import register_dataset
+from governance.ledger.approvals import authorize_access
+from governance.ledger.events import verify_log
+from governance.runner import RunRequest, execute_run, submit_run
+from governance.store.models import ApiKey, AuditEvent
+from tests.utils.api import make_key
+from tests.utils.data import MIXED_SCHEMA, mixed_table
+
+POLICY = """\
+version: 1
+name: release-test
+risk: {max_epsilon: 10, max_total_epsilon: 30, max_attack_auc: 1.0}
+utility: {min_utility_ratio: 0.0}
+approvals: {quorum: 2, roles: [approver], separation_of_duties: true}
+access: {consumers: [dave], formats: [parquet, csv], expires_after_days: 30}
+"""
+
+
+@pytest.fixture
+def world(gov, tmp_path):
+    csv = tmp_path / "people.csv"
+    mixed_table(1200, seed=3).to_csv(csv, index=False)
+    ds = register_dataset(gov, path=csv, schema=MIXED_SCHEMA, name="people", actor="owner")
+    policy = tmp_path / "release-test.yaml"
+    policy.write_text(POLICY)
+    run = submit_run(gov, RunRequest(dataset=ds.id, target="label", policy=policy,
+                                     generators=["dp_vae"], epsilons=[8.0], executor="inline",
+                                     generator_options={"dp_vae": {"epochs": 3}}), actor="bob")
+    run = execute_run(gov, run.id)
+    hdr = {name: make_key(gov, name, role) for name, role in [
+        ("bob", "approver"), ("carol", "approver"), ("frank", "approver"),
+        ("dave", "requester"), ("eve", "requester"), ("erin", "auditor")]}
+    app.dependency_overrides[get_governance] = lambda: gov
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield {"gov": gov, "client": client, "hdr": hdr, "run": run}
+    app.dependency_overrides.clear()
+
+
+def _accesses(gov):
+    with gov.session() as s:
+        return [e.kind for e in s.exec(select(AuditEvent).where(
+            AuditEvent.kind.in_(["access.allowed", "access.denied"]))  # type: ignore[attr-defined]
+            .order_by(AuditEvent.seq)).all()]
+
+
+def test_the_whole_release_flow(world):
+    gov, client, hdr, run = world["gov"], world["client"], world["hdr"], world["run"]
+    # The run produced one private, evaluated, eligible candidate.
+    body = client.get(f"/v1/runs/{run.id}", headers=hdr["erin"]).json()
+    (cand,) = body["candidates"]
+    assert body["status"] == "succeeded" and cand["eligible"], cand
+    assert 0 < cand["epsilon_spent"] <= 8
+    cid = cand["id"]
+
+    # Before any approval: 403, logged.
+    assert client.get(f"/v1/candidates/{cid}/data", headers=hdr["dave"]).status_code == 403
+    # Separation of duties: bob requested the run.
+    r = client.post(f"/v1/candidates/{cid}/decisions", json={"decision": "approve"},
+                    headers=hdr["bob"])
+    assert r.status_code == 403 and "separation of duties" in r.json()["message"]
+    # Requesters and auditors cannot decide.
+    for who in ("dave", "erin"):
+        r = client.post(f"/v1/candidates/{cid}/decisions", json={"decision": "approve"},
+                        headers=hdr[who])
+        assert r.status_code == 403
+    # First approval opens a pending release that serves nothing yet.
+    r = client.post(f"/v1/candidates/{cid}/decisions", json={"decision": "approve"},
+                    headers=hdr["carol"])
+    assert r.status_code == 201 and r.json()["release"]["status"] == "pending"
+    rid = r.json()["release"]["id"]
+    r = client.get(f"/v1/releases/{rid}/data", headers=hdr["dave"])
+    assert r.status_code == 403 and "1 of 2 approvals" in r.json()["message"]
+    # The same approver cannot count twice.
+    r = client.post(f"/v1/candidates/{cid}/decisions", json={"decision": "approve"},
+                    headers=hdr["carol"])
+    assert r.status_code == 409
+    # Quorum.
+    r = client.post(f"/v1/candidates/{cid}/decisions", json={"decision": "approve"},
+                    headers=hdr["frank"])
+    assert r.status_code == 201 and r.json()["release"]["status"] == "active"
+
+    # The consumer gets bytes whose SHA-256 is the one the audit log recorded.
+    r = client.get(f"/v1/releases/{rid}/data", headers=hdr["dave"])
+    assert r.status_code == 200
+    digest = hashlib.sha256(r.content).hexdigest()
+    with gov.session() as s:
+        created = s.exec(select(AuditEvent).where(AuditEvent.kind == "release.created")).one()
+    assert digest == json.loads(created.payload)["artifact_sha256"] == r.headers["x-artifact-sha256"]
+    assert client.get(f"/v1/releases/{rid}/data?format=csv", headers=hdr["dave"]).status_code == 200
+    # Someone else's release: another requester and an auditor are refused.
+    assert client.get(f"/v1/releases/{rid}/data", headers=hdr["eve"]).status_code == 403
+    assert client.get(f"/v1/releases/{rid}/data", headers=hdr["erin"]).status_code == 403
+    assert client.get(f"/v1/releases/{rid}", headers=hdr["eve"]).status_code == 404
+
+    # Revocation: later downloads are 410 with the reason.
+    r = client.post(f"/v1/releases/{rid}/revoke", json={"reason": "consent withdrawn"},
+                    headers=hdr["carol"])
+    assert r.status_code == 200
+    r = client.get(f"/v1/releases/{rid}/data", headers=hdr["dave"])
+    assert r.status_code == 410 and "consent withdrawn" in r.json()["message"]
+
+    # Every access attempt above is exactly one event; the chain verifies.
+    assert _accesses(gov) == ["access.denied", "access.denied", "access.allowed",
+                              "access.allowed", "access.denied", "access.denied",
+                              "access.denied"]
+    with gov.session() as s:
+        assert verify_log(s).ok
+    lineage = client.get(f"/v1/lineage/{rid}", headers=hdr["erin"]).json()
+    assert lineage["candidate"]["epsilon_spent"] == cand["epsilon_spent"]
+    assert lineage["dataset"]["source_sha256"] and len(lineage["decisions"]) == 2
+
+
+def test_expired_release_is_403(world):
+    gov, client, hdr = world["gov"], world["client"], world["hdr"]
+    cid = client.get(f"/v1/runs/{world['run'].id}", headers=hdr["erin"]).json()["candidates"][0]["id"]
+    for who in ("carol", "frank"):
+        r = client.post(f"/v1/candidates/{cid}/decisions", json={"decision": "approve"},
+                        headers=hdr[who])
+    rid = r.json()["release"]["id"]
+    with gov.session() as s:
+        dave = s.exec(select(ApiKey).where(ApiKey.name == "dave")).one()
+        with pytest.raises(Exception, match="expired"):
+            authorize_access(session=s, release_id=rid, consumer=dave, fmt="parquet",
+                             now=datetime.now(UTC) + timedelta(days=31))
+
+
+def test_rejection_blocks_release(world):
+    client, hdr = world["client"], world["hdr"]
+    cid = client.get(f"/v1/runs/{world['run'].id}", headers=hdr["erin"]).json()["candidates"][0]["id"]
+    r = client.post(f"/v1/candidates/{cid}/decisions", json={"decision": "reject",
+                                                             "reason": "too close to data"},
+                    headers=hdr["carol"])
+    assert r.status_code == 201
+    r = client.post(f"/v1/candidates/{cid}/decisions", json={"decision": "approve"},
+                    headers=hdr["frank"])
+    assert r.status_code == 409 and "rejected" in r.json()["message"]
