@@ -139,6 +139,18 @@ def run_cmd(
     _report_run(run.id, json_=json_)
 
 
+@app.command("resume")
+def resume_cmd(run_id: Annotated[str, typer.Argument(help="A run that was interrupted.")],
+               json_: JsonOpt = False) -> None:
+    """Resume an interrupted run: finished candidates are neither retrained nor recharged."""
+    from governance.runner import execute_run
+
+    gov = _gov()
+    with progress_bar(f"run {run_id}") as update:
+        execute_run(gov, run_id, progress=update)
+    _report_run(run_id, json_=json_)
+
+
 def _run(*, dataset: str, target: str | None, policy: Path | None, generators: str,
          epsilons: str, seed: int, executor: str, n_synthetic: int | None, actor: str,
          generator_options: dict[str, dict[str, Any]] | None = None) -> Any:

@@ -40,7 +40,8 @@ def _demo_key(session: Any, name: str, role: str) -> ApiKey:
 
 def run_demo(
     *, generators: str = "gaussian_copula,dp_vae", epsilons: Sequence[float] = (1.0, 4.0, math.inf),
-    rows: int | None = None,
+    rows: int | None = None, executor: str = "local",
+    generator_options: dict[str, dict[str, Any]] | None = None,
     progress_factory: Callable[[str], AbstractContextManager[Callable[[float, str], None]]],
     quiet: bool = False, gov: Governance | None = None,
 ) -> dict[str, Any]:
@@ -57,7 +58,8 @@ def run_demo(
     say(f"dataset {ds.id}: {ds.n_rows} rows of RAND HIE, sha256 {ds.source_sha256[:16]}…")
     request = RunRequest(dataset=ds.id, target=DEMO_TARGET,
                          generators=[g for g in generators.split(",") if g],
-                         epsilons=list(epsilons), seed=0, executor="local")
+                         epsilons=list(epsilons), seed=0, executor=executor,
+                         generator_options=generator_options or {})
     run = submit_run(gov, request, actor="demo-requester")
     with progress_factory(f"run {run.id}") as update:
         run = execute_run(gov, run.id, progress=update)

@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 
 from governance.context import Governance
 from governance.datasets.registry import dataset_schema, get_dataset, load_splits
+from governance.datasets.schema import conform
 from governance.errors import BudgetExceededError, ConflictError, InputError, NotFoundError
 from governance.execution import GenerationOutput, GenerationTask, finite_or_none, run_tasks
 from governance.generators import generator_class
@@ -187,7 +188,15 @@ def execute_run(gov: Governance, run_id: str, *, progress: Progress | None = Non
     """Carry out (or resume) a run and return its final record."""
     from governance.runner_eval import CandidateEvaluator, finish_frontier
 
-    say = progress or (lambda _f, _m: None)
+    def say(fraction: float, message: str) -> None:
+        with gov.session() as session:
+            row = session.get(Run, run_id)
+            if row is not None and row.status in ("running", "cancelling"):
+                row.progress, row.message = round(fraction, 4), message
+                session.add(row)
+        if progress is not None:
+            progress(fraction, message)
+
     with gov.session() as session:
         run = session.get(Run, run_id)
         if run is None:
@@ -197,10 +206,11 @@ def execute_run(gov: Governance, run_id: str, *, progress: Progress | None = Non
         ds = get_dataset(session, run.dataset_id)
         loaded = parse_policy(session.get(PolicyVersion, run.policy_sha256).text)
         policy = loaded.policy
+        resumed = run.started_at is not None
         run.status, run.started_at, run.message = "running", run.started_at or utcnow(), "starting"
         session.add(run)
         append_event(session=session, kind="run.started", actor="runner", subject=run.id,
-                     payload={"resumed": run.progress > 0})
+                     payload={"resumed": resumed})
     try:
         splits = load_splits(gov, ds)
         schema = dataset_schema(ds)
@@ -218,17 +228,32 @@ def execute_run(gov: Governance, run_id: str, *, progress: Progress | None = Non
             done = {c.idempotency_key: c for c in session.exec(
                 select(Candidate).where(Candidate.run_id == run.id)).all()}
         units, finished = 2 * len(grid), 0
-        tasks = []
+        tasks, unevaluated = [], []
         for gen, eps in grid:
             seed = candidate_seed(run.seed, gen, eps)
             key = f"{run.id}/{gen}/{_eps_text(eps)}/{seed}"
-            if key in done and done[key].status not in ("pending",):
+            prior = done.get(key)
+            if prior is not None and prior.status == "generated":
+                # Killed between generation and evaluation: the artifact is stored and the
+                # budget charged; evaluate it, never retrain or recharge it.
+                finished += 1
+                unevaluated.append(prior)
+                continue
+            if prior is not None and prior.status != "pending":
                 finished += 2
                 continue
             tasks.append(GenerationTask(
                 key=key, generator=gen, epsilon=eps, delta=policy.risk.max_delta,
                 seed=seed, n_synthetic=n_synthetic,
                 schema_yaml=ds.schema_yaml, train=splits.train, options=dict(gen_opts.get(gen, {}))))
+        for cand in unevaluated:
+            _check_cancelled(gov, run.id)
+            synthetic = gov.artifacts.get_frame(cand.artifact_sha256)
+            result = evaluator.evaluate(conform(synthetic, schema),
+                                        privacy=loads(cand.privacy_json))
+            _record_evaluation(gov, cand.id, result)
+            finished += 1
+            say(finished / units, f"evaluated {cand.generator} (resumed)")
         say(finished / units, f"training {len(tasks)} candidate(s) on {run.executor}")
         for out in run_tasks(tasks, executor=run.executor, workers=workers):
             finished += 1

@@ -110,7 +110,9 @@ class PublicEncoder:
                 data[b.name] = pd.Categorical(cats[idx], categories=b.spec.categories)
             else:
                 lo, hi = float(b.spec.min), float(b.spec.max)  # type: ignore[arg-type]
-                vals = lo + np.clip(part[:, 0], 0.0, 1.0) * (hi - lo)
+                # Clip after the affine map too: lo + x * (hi - lo) can overshoot hi by
+                # an ulp, which would put a value outside the public domain.
+                vals = np.clip(lo + np.clip(part[:, 0], 0.0, 1.0) * (hi - lo), lo, hi)
                 if b.spec.type == "integer":
                     data[b.name] = np.round(vals).astype("int64")
                 else:

@@ -83,3 +83,13 @@ def test_encoder_reads_no_statistic_of_the_data():
     one = enc.encode(mixed_table(5, seed=1).iloc[:1])
     again = PublicEncoder(MIXED_SCHEMA).encode(pd.concat([mixed_table(5, seed=1).iloc[:1]] * 3))
     np.testing.assert_array_equal(one[0], again[0])
+
+
+def test_decode_never_leaves_the_domain_even_by_an_ulp():
+    from governance.datasets.schema import Schema
+
+    schema = Schema.model_validate({"columns": {"x": {"type": "numeric", "min": 8851.97,
+                                                       "max": 118145.123456789}}})
+    enc = PublicEncoder(schema)
+    out = enc.decode(np.ones((1000, 1), dtype=np.float32) * np.float32(1.0))
+    assert out["x"].max() <= 118145.123456789 and out["x"].min() >= 8851.97
