@@ -26,6 +26,7 @@ EVENT_KINDS = frozenset({
     "candidate.failed", "candidate.evaluated", "candidate.audit_failed",
     "decision.recorded", "release.created", "release.revoked", "access.allowed",
     "access.denied", "apikey.created", "apikey.revoked", "audit.exported",
+    "policy.reevaluated", "release.flagged",
 })
 
 

@@ -116,6 +116,11 @@ def test_release_flow_through_the_api(world, monkeypatch):
     finally:
         app.dependency_overrides.clear()
         dispose_engines()
+    # The CLI refuses the same approval with one line and exit 2.
+    proc = govern(env, "approve", cand, "--as", "carol", check=2)
+    assert "cannot be approved" in proc.stderr and "risk.max_epsilon" not in proc.stdout
+    proc = govern(env, "approve", cand, "--as", "nobody", check=2)
+    assert "no live API key named 'nobody'" in proc.stderr
     out = json.loads(govern(env, "audit", "verify", "--json").stdout)
     assert out["ok"] and out["checked"] > 5
 
