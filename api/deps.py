@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from governance.auth import authenticate
 from governance.config import Settings, get_settings
 from governance.context import Governance
-from governance.errors import PermissionDeniedError
+from governance.errors import AuthenticationError, InputError, PermissionDeniedError
 from governance.store.models import ApiKey
+
+
+#: Largest offset or sequence number a list endpoint accepts (a signed 64-bit integer).
+MAX_OFFSET = 2**63 - 1
 
 
 def get_governance(settings: Annotated[Settings, Depends(get_settings)]) -> Governance:
@@ -22,17 +27,66 @@ def get_governance(settings: Annotated[Settings, Depends(get_settings)]) -> Gove
 Gov = Annotated[Governance, Depends(get_governance)]
 
 
-def current_key(gov: Gov, authorization: Annotated[str | None, Header()] = None) -> ApiKey:
-    """The caller's API key from ``Authorization: Bearer <key>``."""
-    secret = None
-    if authorization:
-        scheme, _, value = authorization.partition(" ")
-        secret = value.strip() if scheme.lower() == "bearer" else None
-    with gov.session() as session:
-        return authenticate(session=session, secret=secret)
+def resolve_key(request: Request, gov: Governance) -> ApiKey:
+    """Authenticate ``Authorization: Bearer <key>`` once per request (cached on its state).
+
+    Raises:
+        AuthenticationError: no bearer key, or one that matches no live key.
+    """
+    cached = getattr(request.state, "auth", None)
+    if cached is None:
+        secret = None
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            secret = value.strip()
+        try:
+            with gov.session() as session:
+                cached = authenticate(session=session, secret=secret)
+        except AuthenticationError as exc:
+            cached = exc
+        request.state.auth = cached
+    if isinstance(cached, AuthenticationError):
+        raise cached
+    return cached
+
+
+_bearer = HTTPBearer(auto_error=False, description="An API key from `govern keys create`.")
+
+
+def current_key(request: Request, gov: Gov,
+                _doc: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiKey:
+    """The caller's API key from ``Authorization: Bearer <key>``.
+
+    ``_doc`` only declares the bearer scheme in OpenAPI; ``resolve_key`` reads the header.
+    """
+    return resolve_key(request, gov)
 
 
 Caller = Annotated[ApiKey, Depends(current_key)]
+
+
+def _query_names(dependant: Any) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def reject_unknown_query(request: Request, _key: Caller) -> None:
+    """Refuse query parameters the operation does not declare (a typo must not pass silently).
+
+    Raises:
+        InputError: a parameter the OpenAPI spec does not list for this operation.
+    """
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    declared = _query_names(dependant)
+    unknown = sorted(set(request.query_params.keys()) - declared)
+    if unknown:
+        raise InputError(f"unknown query parameter(s) {', '.join(map(repr, unknown))}; this "
+                         f"operation takes: {', '.join(sorted(declared)) or 'none'}")
 
 
 def require(*roles: str) -> Callable[[ApiKey], ApiKey]:

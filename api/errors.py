@@ -7,10 +7,13 @@ Bodies are ``{"code": ..., "message": ...}``: ``code`` is stable for programs,
 from __future__ import annotations
 
 import logging
+import re
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from governance import errors as e
@@ -44,11 +47,64 @@ def status_for(exc: e.GovernanceError) -> int:
     return 400
 
 
-def error_response(status: int, code: str, message: str, **extra: object) -> JSONResponse:
+class ErrorBody(BaseModel):
+    """Every error: a stable ``code`` for programs and a ``message`` for people."""
+
+    code: str
+    message: str
+    problems: list[str] | None = None
+
+
+def _err(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+#: Errors any authenticated ``/v1`` operation may answer (declared in OpenAPI).
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _err("Missing or unknown API key."),
+    403: _err("The key's role may not do this."),
+    404: _err("No such object, or not visible to this key."),
+    422: _err("Invalid request: the message names each problem."),
+    429: {**_err("Rate limit exceeded; see Retry-After."),
+          "headers": {"Retry-After": {"description": "Seconds to wait.",
+                                      "schema": {"type": "integer"}}}},
+}
+
+
+def error_response(status: int, code: str, message: str, *,
+                   headers: dict[str, str] | None = None, **extra: object) -> JSONResponse:
     """A JSON error body."""
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse({"code": code, "message": message, **extra}, status_code=status,
-                        headers=headers)
+                        headers=headers or None)
+
+
+def _unauthenticated(req: Request) -> bool:
+    """A /v1 request without a bearer key whose body failed to parse before auth ran.
+
+    FastAPI parses a JSON body before it solves dependencies, so without this an
+    anonymous caller would learn about body validation (422) instead of getting 401.
+    """
+    if not req.url.path.startswith("/v1") or hasattr(req.state, "auth"):
+        return False
+    scheme, _, value = req.headers.get("authorization", "").partition(" ")
+    return scheme.lower() != "bearer" or not value.strip()
+
+
+def _allowed_methods(req: Request) -> str:
+    """Every method the API documents at this path (Starlette names only the first route's)."""
+    path, methods = req.url.path, set()
+    for template, ops in req.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path):
+            methods |= {m.upper() for m in ops}
+    return ", ".join(sorted(methods))
+
+
+def _missing_key() -> JSONResponse:
+    return error_response(401, e.AuthenticationError.code,
+                          "missing API key: send 'Authorization: Bearer <key>'")
 
 
 def install(app: FastAPI) -> None:
@@ -60,7 +116,9 @@ def install(app: FastAPI) -> None:
         return error_response(status_for(exc), exc.code, exc.message, **extra)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(req: Request, exc: RequestValidationError) -> JSONResponse:
+        if _unauthenticated(req):
+            return _missing_key()
         problems = [
             f"{'.'.join(str(p) for p in err['loc'] if p != 'body') or 'body'}: {err['msg']}"
             for err in exc.errors()
@@ -68,10 +126,19 @@ def install(app: FastAPI) -> None:
         return error_response(422, "invalid_request", "; ".join(problems), problems=problems)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # a body that cannot be parsed at all (bad JSON, multipart)
+            if _unauthenticated(req):
+                return _missing_key()
+            return error_response(422, "invalid_request",
+                                  f"the request body could not be parsed ({exc.detail}); send "
+                                  "JSON (or multipart for uploads) as the OpenAPI spec shows")
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
                 429: "rate_limited"}.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(req)
+        return error_response(exc.status_code, code, str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import errors
+from api.deps import reject_unknown_query
+from api.ratelimit import enforce_rate_limit
 from api.routes import audits, candidates, datasets, health, policies, releases, runs
 
 app = FastAPI(
     title="synth-governance",
     version="0.1.0",
     description="Privacy-aware governance for synthetic tabular data. Authenticate with "
-    "'Authorization: Bearer <key>' (create keys with `govern keys create`).",
+    "'Authorization: Bearer <key>' (create keys with `govern keys create`). Every error is "
+    "JSON {code, message}; /v1 requests are rate limited per key (429 with Retry-After).",
 )
 errors.install(app)
-for module in (health, datasets, runs, candidates, releases, audits, policies):
-    app.include_router(module.router)
+app.include_router(health.router)
+for module in (datasets, runs, candidates, releases, audits, policies):
+    app.include_router(module.router, dependencies=[Depends(enforce_rate_limit), Depends(reject_unknown_query)],
+                       responses=errors.COMMON_RESPONSES)

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     audits_dir: Path = Field(default=Path("audits"))
     policies_dir: Path = Field(default=Path("policies"))
     max_upload_bytes: int = 200 * 1024 * 1024
+    rate_limit_per_minute: int = Field(default=600, ge=0)
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlmodel import select
 
-from api.deps import Auditor, Gov, Reader
+from api.deps import MAX_OFFSET, Auditor, Gov, Reader
 from governance.ledger.events import verify_log
 from governance.ledger.lineage import lineage
 from governance.store.models import AuditEvent, loads
@@ -23,7 +23,7 @@ def verify(gov: Gov, _key: Reader) -> dict[str, Any]:
 
 
 @router.get("/audit/events")
-def events(gov: Gov, _key: Auditor, after: Annotated[int, Query(ge=0)] = 0,
+def events(gov: Gov, _key: Auditor, after: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
            limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """Audit events in order, paged by sequence number."""
     with gov.session() as s:

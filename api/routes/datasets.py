@@ -6,10 +6,10 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from sqlmodel import select
 
-from api.deps import Gov, Reader, Requester
+from api.deps import MAX_OFFSET, Gov, Reader, Requester
 from governance.datasets.registry import get_dataset, register_dataset
 from governance.datasets.schema import parse_schema
 from governance.errors import DatasetError, InputError, PayloadTooLargeError, SchemaError
@@ -19,6 +19,7 @@ from governance.views import dataset_view
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 _SUFFIXES = {".csv", ".parquet", ".pq"}
+_FORM_FIELDS = {"file", "schema", "name", "infer_schema", "split_seed"}
 
 
 async def _read_limited(upload: UploadFile, limit: int) -> bytes:
@@ -31,7 +32,7 @@ async def _read_limited(upload: UploadFile, limit: int) -> bytes:
 
 @router.post("", status_code=201)
 async def create_dataset(
-    gov: Gov, key: Requester,
+    request: Request, gov: Gov, key: Requester,
     file: Annotated[UploadFile, File(description="CSV or Parquet table.")],
     schema_file: Annotated[UploadFile | None, File(alias="schema",
                                                     description="Schema YAML.")] = None,
@@ -42,6 +43,10 @@ async def create_dataset(
     """Register a table with its public-domain schema."""
     import yaml
 
+    unknown = sorted(set((await request.form()).keys()) - _FORM_FIELDS)
+    if unknown:
+        raise InputError(f"unknown form field(s) {', '.join(unknown)}: ids, hashes, owner and "
+                         f"timestamps are set by the server; send only {sorted(_FORM_FIELDS)}")
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in _SUFFIXES:
         raise DatasetError(f"file {file.filename!r} must be a .csv or .parquet file")
@@ -66,10 +71,13 @@ async def create_dataset(
 
 
 @router.get("")
-def list_datasets(gov: Gov, _key: Reader) -> dict[str, Any]:
-    """List registered datasets (metadata only)."""
+def list_datasets(gov: Gov, _key: Reader,
+                  limit: Annotated[int, Query(ge=1, le=100)] = 50,
+                  offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> dict[str, Any]:
+    """List registered datasets (metadata only), oldest first."""
     with gov.session() as s:
-        rows = s.exec(select(Dataset).order_by(Dataset.created_at)).all()
+        rows = s.exec(select(Dataset).order_by(Dataset.created_at)  # type: ignore[arg-type]
+                      .offset(offset).limit(limit)).all()
         return {"data": [dataset_view(d) for d in rows], "count": len(rows)}
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
-from api.deps import Reader
+from api.deps import MAX_OFFSET, Reader
 from governance.policy.library import available_policies, policy_path
 from governance.policy.loader import load_policy, policy_json_schema
 
@@ -14,9 +14,10 @@ router = APIRouter(prefix="/v1/policies", tags=["policies"])
 
 
 @router.get("")
-def list_policies(_key: Reader) -> dict[str, Any]:
-    """Names of the available policies."""
-    names = available_policies()
+def list_policies(_key: Reader, limit: Annotated[int, Query(ge=1, le=100)] = 50,
+                  offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> dict[str, Any]:
+    """Names of the available policies, sorted."""
+    names = available_policies()[offset:offset + limit]
     return {"data": names, "count": len(names)}
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import select
 
-from api.deps import Gov, Reader, Requester
+from api.deps import MAX_OFFSET, Gov, Reader, Requester
 from governance.context import Governance
 from governance.errors import NotFoundError
 from governance.policy.library import policy_path
@@ -38,6 +38,12 @@ class RunCreate(BaseModel):
     executor: str = Field("local", max_length=128,
                           description="local, inline, or a Dask scheduler tcp://HOST:PORT.")
     n_synthetic: int | None = Field(None, ge=50, le=1_000_000)
+
+
+class CancelBody(BaseModel):
+    """Cancelling takes no fields; the run's status is the server's to set."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 def visible(run: Run, key: ApiKey) -> bool:
@@ -86,7 +92,7 @@ def create_run(body: RunCreate, gov: Gov, key: Requester, response: Response) ->
 @router.get("")
 def list_runs(gov: Gov, key: Reader,
               limit: Annotated[int, Query(ge=1, le=100)] = 50,
-              offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+              offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> dict[str, Any]:
     """Runs the caller may see, newest first."""
     with gov.session() as s:
         q = select(Run).order_by(Run.created_at.desc())  # type: ignore[attr-defined]
@@ -143,8 +149,10 @@ def read_report_json(run_id: str, gov: Gov, key: Reader) -> dict[str, Any]:
 
 
 @router.post("/{run_id}/cancel", status_code=202)
-def cancel_run(run_id: str, gov: Gov, key: Requester) -> dict[str, Any]:
+def cancel_run(run_id: str, gov: Gov, key: Requester,
+               body: CancelBody | None = None) -> dict[str, Any]:
     """Ask a run to stop after the candidate in hand."""
+    del body  # accepted only so that server-owned fields in it are refused with 422
     get_visible_run(gov, run_id, key)
     run = request_cancel(gov, run_id)
     return {"id": run.id, "status": run.status}

@@ -228,10 +228,17 @@ def authorize_access(
 
 
 def _check_access(session: Session, rel: Release, consumer: ApiKey, fmt: str, now: datetime) -> None:
+    # Audience first: someone who is not a consumer learns nothing about the release
+    # (not whether it is pending, revoked or expired).
+    consumers = json.loads(rel.consumers_json)
+    allowed = consumer.role == "admin" or consumer.name == rel.requested_by or (
+        consumer.role == "requester" and ("*" in consumers or consumer.name in consumers))
+    if not allowed:
+        raise PermissionDeniedError(f"{consumer.name!r} is not a consumer of release {rel.id}")
     policy = policy_of(session, rel.policy_sha256)
     if rel.status == "revoked":
         raise ReleaseGoneError(f"release {rel.id} was revoked: {rel.reason}")
-    if rel.status != "active":
+    if rel.status not in ("active", "flagged"):
         approvals = len(session.exec(select(Decision).where(
             Decision.candidate_id == rel.candidate_id, Decision.decision == "approve")).all())
         raise PermissionDeniedError(
@@ -242,11 +249,6 @@ def _check_access(session: Session, rel: Release, consumer: ApiKey, fmt: str, no
         expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
         if now >= expires:
             raise PermissionDeniedError(f"release {rel.id} expired on {expires.date()}")
-    consumers = json.loads(rel.consumers_json)
-    allowed = consumer.role == "admin" or consumer.name == rel.requested_by or (
-        consumer.role == "requester" and ("*" in consumers or consumer.name in consumers))
-    if not allowed:
-        raise PermissionDeniedError(f"{consumer.name!r} is not a consumer of release {rel.id}")
     if fmt not in policy.access.formats:
         raise InputError(f"format {fmt!r} is not allowed for this release; allowed: "
                          f"{', '.join(policy.access.formats)}")

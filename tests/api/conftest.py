@@ -7,13 +7,16 @@ from fastapi.testclient import TestClient
 
 from api.deps import get_governance
 from api.main import app
+from api.ratelimit import RateLimiter, get_rate_limiter
 from governance.context import Governance
 from tests.utils.api import make_key
 
 
 @pytest.fixture
 def client(gov: Governance) -> Iterator[TestClient]:
+    limiter = RateLimiter()  # a fresh bucket set per test; the default rate
     app.dependency_overrides[get_governance] = lambda: gov
+    app.dependency_overrides[get_rate_limiter] = lambda: limiter
     try:
         with TestClient(app, raise_server_exceptions=False) as c:
             yield c

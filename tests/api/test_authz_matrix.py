@@ -1,0 +1,226 @@
+"""Every endpoint x every role x own/someone else's object: the expected status, 100%.
+
+The world is built once per module from real objects: requester ``req-a`` and requester
+``req-b`` each ran a real DP run (dp_vae, 3 epochs, inline), and approver ``appr``
+approved each candidate into an active release whose consumers are only its requester.
+"Own" objects are req-a's; "other" objects are req-b's (whose release excludes req-a).
+
+Mutating operations are aimed so that being *allowed* is visible without changing the
+world: deciding on an already released candidate (409), revoking with a blank reason
+(422), cancelling a finished run (409), starting a run on a dataset that does not exist
+(404). The role gate answers 401/403 before any of those.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from api.deps import get_governance
+from api.main import app
+from api.ratelimit import RateLimiter, get_rate_limiter
+from governance.config import Settings, get_settings
+from governance.context import Governance
+from governance.datasets.registry import register_dataset
+from governance.ledger.approvals import record_decision
+from governance.runner import RunRequest, execute_run, submit_run
+from governance.store.db import dispose_engines
+from governance.store.models import ApiKey, Candidate, Release
+from tests.utils.api import make_key
+from tests.utils.data import MIXED_SCHEMA, mixed_table
+
+REPO = Path(__file__).resolve().parents[2]
+ROLES = ("requester", "approver", "auditor", "admin", "anonymous")
+POLICY = """\
+version: 1
+name: authz-{who}
+risk: {{max_epsilon: 10, max_total_epsilon: 100, max_attack_auc: 1.0}}
+utility: {{min_utility_ratio: 0.0}}
+approvals: {{quorum: 1, roles: [approver], separation_of_duties: true}}
+access: {{consumers: [{who}], formats: [parquet, csv], expires_after_days: 30}}
+"""
+UPLOAD_CSV = mixed_table(80, seed=11).to_csv(index=False).encode()
+
+# Shorthands for the expectation rows: status per role in ROLES order.
+ALL_READ = (200, 200, 200, 200, 401)
+AUDIT_ONLY = (403, 403, 200, 200, 401)
+
+# (method, path template, target, body, expected statuses in ROLES order)
+# target: "own" fills ids with req-a's objects, "other" with req-b's, None needs no object.
+TABLE: list[tuple[str, str, str | None, str | None, tuple[int, ...]]] = [
+    ("GET", "/healthz", None, None, (200, 200, 200, 200, 200)),
+    ("POST", "/v1/datasets", None, "upload", (201, 403, 403, 201, 401)),
+    ("GET", "/v1/datasets", None, None, ALL_READ),
+    ("GET", "/v1/datasets/{dataset_id}", None, None, ALL_READ),
+    ("GET", "/v1/datasets/{dataset_id}/budget", None, None, ALL_READ),
+    ("POST", "/v1/runs", None, "run", (404, 403, 403, 404, 401)),
+    ("GET", "/v1/runs", None, None, ALL_READ),
+    ("GET", "/v1/audit/verify", None, None, ALL_READ),
+    ("GET", "/v1/audit/events", None, None, AUDIT_ONLY),
+    ("GET", "/v1/policies", None, None, ALL_READ),
+    ("GET", "/v1/policies/schema", None, None, ALL_READ),
+    ("GET", "/v1/policies/{name}", None, None, ALL_READ),
+]
+for _target, _meta, _data in (("own", 200, 200), ("other", 404, 403)):
+    TABLE += [
+        ("GET", "/v1/runs/{run_id}", _target, None, (_meta, 200, 200, 200, 401)),
+        ("GET", "/v1/runs/{run_id}/frontier", _target, None, (_meta, 200, 200, 200, 401)),
+        ("GET", "/v1/runs/{run_id}/frontier.png", _target, None, (_meta, 200, 200, 200, 401)),
+        ("GET", "/v1/runs/{run_id}/report", _target, None, (_meta, 200, 200, 200, 401)),
+        ("GET", "/v1/runs/{run_id}/report.json", _target, None, (_meta, 200, 200, 200, 401)),
+        ("POST", "/v1/runs/{run_id}/cancel", _target, None,
+         (409 if _target == "own" else 404, 403, 403, 409, 401)),
+        ("GET", "/v1/candidates/{candidate_id}", _target, None, (_meta, 200, 200, 200, 401)),
+        ("GET", "/v1/candidates/{candidate_id}/data", _target, None, (_data, 403, 403, 200, 401)),
+        ("POST", "/v1/candidates/{candidate_id}/decisions", _target, "decision",
+         (403, 409, 403, 403, 401)),
+        ("GET", "/v1/releases/{release_id}", _target, None, (_meta, 200, 200, 200, 401)),
+        ("GET", "/v1/releases/{release_id}/data", _target, None, (_data, 403, 403, 200, 401)),
+        ("POST", "/v1/releases/{release_id}/revoke", _target, "revoke", (403, 422, 403, 422, 401)),
+        ("GET", "/v1/lineage/{ref}", _target, None, AUDIT_ONLY),
+    ]
+CELLS = [(m, p, t, b, role, exp[i]) for m, p, t, b, exp in TABLE for i, role in enumerate(ROLES)]
+
+
+def _ids(cell: tuple[Any, ...]) -> str:
+    method, path, target, _b, role, status = cell
+    return f"{method} {path} [{target or '-'}] {role}->{status}"
+
+
+def _objects(gov: Governance, requester: str) -> dict[str, str]:
+    with gov.session() as s:
+        rel = s.exec(select(Release).where(Release.requested_by == requester)).one()
+        cand = s.get(Candidate, rel.candidate_id)
+        assert cand is not None
+        return {"run_id": rel.run_id, "candidate_id": cand.id, "release_id": rel.id,
+                "ref": rel.id}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("authz")
+    settings = Settings(home=tmp / "home", audits_dir=tmp / "audits",
+                        policies_dir=REPO / "policies", environment="test")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GOVERNANCE_HOME", str(settings.home))
+        mp.setenv("GOVERNANCE_POLICIES_DIR", str(settings.policies_dir))
+        get_settings.cache_clear()
+        gov = Governance.open(settings)
+        csv = tmp / "people.csv"
+        mixed_table(400, seed=3).to_csv(csv, index=False)
+        ds = register_dataset(gov, path=csv, schema=MIXED_SCHEMA, name="people", actor="owner")
+        hdr = {"requester": make_key(gov, "req-a", "requester"),
+               "requester_b": make_key(gov, "req-b", "requester"),
+               "approver": make_key(gov, "appr", "approver"),
+               "auditor": make_key(gov, "aud", "auditor"),
+               "admin": make_key(gov, "adm", "admin"), "anonymous": {}}
+        for who in ("req-a", "req-b"):
+            policy = tmp / f"authz-{who}.yaml"
+            policy.write_text(POLICY.format(who=who))
+            run = submit_run(gov, RunRequest(
+                dataset=ds.id, target="label", policy=policy, generators=["dp_vae"],
+                epsilons=[8.0], executor="inline",
+                generator_options={"dp_vae": {"epochs": 3}}), actor=who)
+            run = execute_run(gov, run.id)
+            assert run.status == "succeeded", run.error
+            with gov.session() as s:
+                cand = s.exec(select(Candidate).where(Candidate.run_id == run.id)).one()
+                appr = s.exec(select(ApiKey).where(ApiKey.name == "appr")).one()
+                out = record_decision(session=s, candidate_id=cand.id, actor=appr,
+                                      decision="approve")
+                assert out.release is not None and out.release.status == "active"
+        app.dependency_overrides[get_governance] = lambda: gov
+        app.dependency_overrides[get_rate_limiter] = lambda: RateLimiter(per_minute=0)
+        try:
+            with TestClient(app, raise_server_exceptions=False) as client:
+                yield {"client": client, "hdr": hdr, "dataset_id": ds.id,
+                       "own": _objects(gov, "req-a"), "other": _objects(gov, "req-b")}
+        finally:
+            app.dependency_overrides.clear()
+            get_settings.cache_clear()
+            dispose_engines()
+
+
+def _request(world: dict[str, Any], method: str, path: str, target: str | None,
+             body: str | None, role: str):
+    ids = {"dataset_id": world["dataset_id"], "name": "default", **world[target or "own"]}
+    url = path.format(**ids)
+    kwargs: dict[str, Any] = {"headers": world["hdr"][role]}
+    if body == "upload":
+        kwargs["files"] = {"file": ("authz.csv", UPLOAD_CSV, "text/csv"),
+                           "schema": ("schema.yaml", MIXED_SCHEMA.to_yaml(), "text/yaml")}
+        kwargs["data"] = {"name": "authz-upload"}
+    elif body == "run":
+        kwargs["json"] = {"dataset": "ds_does_not_exist", "target": "label",
+                          "generators": ["dp_vae"], "epsilons": [1.0], "executor": "inline"}
+    elif body == "decision":
+        kwargs["json"] = {"decision": "approve"}
+    elif body == "revoke":
+        kwargs["json"] = {"reason": "   "}
+    return world["client"].request(method, url, **kwargs)
+
+
+def test_table_covers_every_operation_in_the_openapi_spec():
+    # Setup
+    spec = app.openapi()
+    # Run
+    in_spec = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+    in_table = {(m, p) for m, p, *_ in TABLE}
+    # Assert
+    assert in_spec == in_table, {"missing rows": in_spec - in_table, "stale": in_table - in_spec}
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 38 * 5
+
+
+@pytest.mark.parametrize(("method", "path", "target", "body", "role", "expected"), CELLS,
+                         ids=[_ids(c) for c in CELLS])
+def test_status_matches_the_matrix(world, method, path, target, body, role, expected):
+    # Run
+    r = _request(world, method, path, target, body, role)
+    # Assert
+    assert r.status_code == expected, r.text[:300]
+    if r.status_code >= 400:
+        assert set(r.json()) >= {"code", "message"}
+
+
+def test_the_table_encodes_the_rules():
+    # Setup
+    by_role = {role: [(m, p, t, exp[i]) for m, p, t, _b, exp in TABLE]
+               for i, role in enumerate(ROLES)}
+    # Assert: auditors never change anything.
+    assert all(s == 403 for m, p, _t, s in by_role["auditor"] if m != "GET")
+    # Anonymous callers get 401 under /v1; /healthz answers everyone.
+    assert all(s == 401 for _m, p, _t, s in by_role["anonymous"] if p.startswith("/v1"))
+    assert all(exp == (200,) * 5 for _m, p, _t, _b, exp in TABLE if p == "/healthz")
+    # Someone else's release: 404 for metadata, 403 for data, never 200.
+    other = [(p, s) for m, p, t, s in by_role["requester"] if t == "other"]
+    assert all(s != 200 for _p, s in other)
+    assert all(s == 403 for p, s in other if p.endswith("/data"))
+    assert all(s == 404 for p, s in other if p in (
+        "/v1/releases/{release_id}", "/v1/candidates/{candidate_id}", "/v1/runs/{run_id}"))
+
+
+def test_requesters_list_only_their_own_runs(world):
+    # Run
+    mine = world["client"].get("/v1/runs", headers=world["hdr"]["requester"]).json()
+    everyone = world["client"].get("/v1/runs", headers=world["hdr"]["auditor"]).json()
+    # Assert
+    assert [r["id"] for r in mine["data"]] == [world["own"]["run_id"]]
+    assert {r["id"] for r in everyone["data"]} == {world["own"]["run_id"],
+                                                   world["other"]["run_id"]}
+
+
+def test_the_release_consumer_of_other_release_can_read_their_own(world):
+    # Setup: req-b is the consumer of the "other" release.
+    client, hdr, rid = world["client"], world["hdr"], world["other"]["release_id"]
+    # Run
+    meta = client.get(f"/v1/releases/{rid}", headers=hdr["requester_b"])
+    data = client.get(f"/v1/releases/{rid}/data", headers=hdr["requester_b"])
+    # Assert
+    assert meta.status_code == 200 and data.status_code == 200
+    assert data.headers["x-artifact-sha256"] == meta.json()["artifact_sha256"]
