@@ -250,7 +250,8 @@ def execute_run(gov: Governance, run_id: str, *, progress: Progress | None = Non
             _check_cancelled(gov, run.id)
             synthetic = gov.artifacts.get_frame(cand.artifact_sha256)
             result = evaluator.evaluate(conform(synthetic, schema),
-                                        privacy=loads(cand.privacy_json))
+                                        privacy=loads(cand.privacy_json),
+                                        generator_factory=_factory(cand, policy, gen_opts))
             _record_evaluation(gov, cand.id, result)
             finished += 1
             say(finished / units, f"evaluated {cand.generator} (resumed)")
@@ -264,7 +265,8 @@ def execute_run(gov: Governance, run_id: str, *, progress: Progress | None = Non
             if cand.status != "failed":
                 synthetic = out.synthetic
                 assert synthetic is not None
-                result = evaluator.evaluate(synthetic, privacy=loads(cand.privacy_json))
+                result = evaluator.evaluate(synthetic, privacy=loads(cand.privacy_json),
+                                            generator_factory=_factory(cand, policy, gen_opts))
                 _record_evaluation(gov, cand.id, result)
             finished += 1
             say(finished / units, f"evaluated {label}")
@@ -301,6 +303,16 @@ def execute_run(gov: Governance, run_id: str, *, progress: Progress | None = Non
             append_event(session=session, kind="run.failed", actor="runner", subject=r.id,
                          payload={"error": r.error})
         raise
+
+
+def _factory(cand: Candidate, policy: Any, gen_opts: Mapping[str, Any]) -> Callable[[int], Any]:
+    """Fresh generators with a candidate's settings, for shadow-model attacks."""
+    from governance.generators import create_generator
+
+    eps = math.inf if cand.epsilon_target is None else cand.epsilon_target
+    opts = dict(gen_opts.get(cand.generator, {}))
+    return lambda seed: create_generator(cand.generator, epsilon=eps,
+                                         delta=policy.risk.max_delta, seed=seed, **opts)
 
 
 class _Cancelled(Exception):

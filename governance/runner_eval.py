@@ -11,6 +11,7 @@ import math
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,12 +67,29 @@ class CandidateEvaluator:
                                   subgroups=tuple(self.policy.utility.subgroups))
         self._control = self.lift.control()
 
+    def _disclosure(self, synthetic: pd.DataFrame) -> dict[str, Any]:
+        """anonymeter's risks, or an error entry (the policy clause then fails)."""
+        from governance.attacks import disclosure_risks
+
+        try:
+            d = disclosure_risks(ori=self.members, syn=synthetic, control=self.nonmembers,
+                                 schema=self.schema, seed=self.seed)
+        except ImportError as exc:
+            return {"disclosure_detail": _error(exc)}
+        return {"disclosure": d.summary(), "disclosure_detail": d.as_dict()}
+
     def control_dict(self) -> dict[str, Any]:
         """The real-only control, JSON-ready."""
         return self._control.as_dict()
 
-    def evaluate(self, synthetic: pd.DataFrame, *, privacy: dict[str, Any]) -> Evaluation:
-        """Attack, score and judge one candidate."""
+    def evaluate(self, synthetic: pd.DataFrame, *, privacy: dict[str, Any],
+                 generator_factory: Callable[[int], Any] | None = None) -> Evaluation:
+        """Attack, score and judge one candidate.
+
+        ``generator_factory(seed)`` returns a fresh, unfitted generator with the
+        candidate's settings; the shadow-model attack needs it when the policy asks for
+        ``audit_depth: shadow``.
+        """
         from governance.attacks import run_membership_audit
         from governance.utility import evaluate_fidelity
 
@@ -80,12 +98,21 @@ class CandidateEvaluator:
         seconds: dict[str, float] = {}
         t = time.perf_counter()
         try:
+            shadow = None
+            if self.policy.risk.audit_depth == "shadow" and generator_factory is not None:
+                from governance.attacks import ShadowAttack
+
+                shadow = ShadowAttack(self.members, synthetic, self.nonmembers, self.schema,
+                                      generator_factory=generator_factory,
+                                      reference=self.reference, seed=self.seed)
             report = run_membership_audit(
                 members=self.members, nonmembers=self.nonmembers, synthetic=synthetic,
                 schema=self.schema, reference=self.reference if len(self.reference) else None,
                 seed=self.seed, delta=float(privacy.get("delta") or 0.0) or 1e-5,
-                claimed_epsilon=claimed)
+                claimed_epsilon=claimed, shadow=shadow)
             attack = report.as_dict()
+            if self.policy.risk.max_disclosure_risk is not None:
+                attack.update(self._disclosure(synthetic))
             attack["sizes"] = self.attack_sizes
             summary = {k: attack.get(k) for k in (
                 "worst_auc", "worst_epsilon_lb", "worst_tpr_at_1pct", "duplicate_rate",

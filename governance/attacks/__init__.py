@@ -12,6 +12,7 @@ duplicate rate. ``run_membership_audit`` runs the suite on one candidate.
 from governance.attacks.base import MembershipAttack
 from governance.attacks.data import AttackData
 from governance.attacks.density import DomiasAttack, GaussianKDE, density_columns, scott_factor
+from governance.attacks.disclosure import DisclosureReport, DisclosureRisk, disclosure_risks
 from governance.attacks.distance import (
     encode_for_distance,
     iter_product_blocks,
@@ -22,6 +23,13 @@ from governance.attacks.epsilon import EpsilonAudit, empirical_epsilon_lb, epsil
 from governance.attacks.matching import duplicate_rate, exact_match_mask, row_keys
 from governance.attacks.membership import DCRAttack, DCRDiffAttack, ExactMatchAttack, NNDRAttack
 from governance.attacks.result import MembershipResult, score_membership
+from governance.attacks.shadow import (
+    ShadowAttack,
+    ShadowResult,
+    ShadowTarget,
+    SyntheticFeatures,
+    max_resolvable_epsilon,
+)
 from governance.attacks.stats import (
     clopper_pearson,
     membership_advantage,
@@ -38,6 +46,8 @@ __all__ = [
     "AuditReport",
     "DCRAttack",
     "DCRDiffAttack",
+    "DisclosureReport",
+    "DisclosureRisk",
     "DomiasAttack",
     "EpsilonAudit",
     "ExactMatchAttack",
@@ -45,14 +55,20 @@ __all__ = [
     "MembershipAttack",
     "MembershipResult",
     "NNDRAttack",
+    "ShadowAttack",
+    "ShadowResult",
+    "ShadowTarget",
+    "SyntheticFeatures",
     "clopper_pearson",
     "density_columns",
+    "disclosure_risks",
     "duplicate_rate",
     "empirical_epsilon_lb",
     "encode_for_distance",
     "epsilon_from_rates",
     "exact_match_mask",
     "iter_product_blocks",
+    "max_resolvable_epsilon",
     "membership_advantage",
     "nearest_distances",
     "nearest_neighbours",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import pandas as pd
@@ -19,6 +19,7 @@ from governance.attacks.data import AttackData
 from governance.attacks.density import DomiasAttack
 from governance.attacks.membership import DCRAttack, DCRDiffAttack, ExactMatchAttack, NNDRAttack
 from governance.attacks.result import MembershipResult, to_json
+from governance.attacks.shadow import ShadowAttack, ShadowResult
 from governance.datasets.schema import Schema
 from governance.errors import InputError
 
@@ -42,11 +43,14 @@ class AuditReport:
     failed_audit: bool
     reasons: tuple[str, ...]
     seconds: float
+    shadow: ShadowResult | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready dict; a non-finite claimed epsilon becomes ``"inf"``."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "results"}
+        out = {f.name: getattr(self, f.name) for f in fields(self)
+               if f.name not in ("results", "shadow")}
         out["results"] = {name: r.as_dict() for name, r in self.results.items()}
+        out["shadow"] = None if self.shadow is None else self.shadow.as_dict()
         return to_json(out)  # type: ignore[no-any-return]
 
 
@@ -62,6 +66,7 @@ def run_membership_audit(
     delta: float = 1e-5,
     claimed_epsilon: float = math.inf,
     warn: bool = False,
+    shadow: ShadowAttack | None = None,
 ) -> AuditReport:
     """Attack one synthetic candidate with every requested membership attack.
 
@@ -77,6 +82,10 @@ def run_membership_audit(
         delta: delta of the claimed guarantee and of the epsilon bound.
         claimed_epsilon: the epsilon the candidate's accountant reported.
         warn: also emit sanity warnings as ``UntrustedSignalWarning``.
+        shadow: an unevaluated ``ShadowAttack`` on the same candidate (policies with
+            ``risk.audit_depth: shadow``); its two readings join ``results`` as
+            ``"shadow"`` (over targets) and ``"shadow_runs"`` (held-out shadow runs), so
+            the worst-case figures and the audit verdict include them.
 
     Returns:
         The report; ``failed_audit`` is True when the worst epsilon lower bound exceeds
@@ -116,7 +125,13 @@ def run_membership_audit(
             reasons.append(f"{name} skipped: it needs a real reference sample (reference=)")
             continue
         results[name] = cls.from_data(data, seed=seed, delta=delta, warn=warn).evaluate().results()
-    return _report(results, data.duplicate_rate(), claimed_epsilon, reasons, started)
+    shadow_result = None
+    if shadow is not None:
+        shadow_result = shadow.evaluate().results()
+        results["shadow"] = shadow_result.candidate
+        results["shadow_runs"] = shadow_result.shadow_runs
+    report = _report(results, data.duplicate_rate(), claimed_epsilon, reasons, started)
+    return replace(report, shadow=shadow_result)
 
 
 def _report(

@@ -109,3 +109,40 @@ def test_demo_smoke(gov):
     from governance.ledger.bundle import verify_bundle
 
     assert verify_bundle(Path(summary["bundle"])) == []
+
+
+SHADOW_POLICY = """\
+version: 1
+name: deep-audit
+risk:
+  max_epsilon: 8
+  max_attack_auc: 1.0
+  audit_depth: shadow
+  max_disclosure_risk: {singling_out: 0.5, linkability: 0.5, inference: 0.9}
+utility: {min_utility_ratio: 0.0}
+"""
+
+
+def test_deep_audit_runs_shadow_models_and_disclosure_risks(gov, tmp_path):
+    # Setup
+    csv = tmp_path / "p.csv"
+    mixed_table(700, seed=6).to_csv(csv, index=False)
+    ds = register_dataset(gov, path=csv, schema=MIXED_SCHEMA, name="small", actor="o")
+    policy = tmp_path / "deep.yaml"
+    policy.write_text(SHADOW_POLICY)
+
+    # Run
+    run = submit_run(gov, RunRequest(dataset=ds.id, target="label", policy=policy,
+                                     generators=["gaussian_copula"], epsilons=[float("inf")],
+                                     executor="inline"), actor="alice")
+    run = execute_run(gov, run.id)
+
+    # Assert: both shadow readings and the three disclosure risks were measured and judged.
+    with gov.session() as s:
+        (cand,) = s.exec(select(Candidate).where(Candidate.run_id == run.id)).all()
+    attack = json.loads(cand.attack_json)
+    assert {"shadow", "shadow_runs"} <= set(attack["results"]), attack.get("reasons")
+    assert set(attack["disclosure"]) == {"singling_out", "linkability", "inference"}
+    violations = json.loads(cand.verdict_json)["violations"]
+    assert not [v for v in violations if "disclosure" in v["clause"] and v["unverifiable"]]
+    assert not [v for v in violations if "attack" in v["clause"] and v["unverifiable"]]
