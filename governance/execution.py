@@ -153,7 +153,8 @@ def _run_dask(
         ) from None
     try:
         futures = [client.submit(fn, t, pure=False, key=f"candidate-{t.key}") for t in tasks]
-        for fut in dask_completed(futures):
+        # The client is not the default one, so as_completed needs its loop explicitly.
+        for fut in dask_completed(futures, loop=client.loop):
             yield fut.result()
     finally:
         client.close()

@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 
 from governance.context import Governance
 from governance.datasets.registry import dataset_schema, get_dataset, load_splits
+from governance.datasets.private_domain import PRIVATE_LABEL
 from governance.datasets.schema import conform
 from governance.errors import BudgetExceededError, ConflictError, InputError, NotFoundError
 from governance.execution import GenerationOutput, GenerationTask, finite_or_none, run_tasks
@@ -360,7 +361,7 @@ def _record_generation(gov: Governance, run: Run, dataset_id: str, data_derived:
                                                    "epsilon_target": eps_text, "error": out.error})
             return cand
         privacy = dict(out.privacy)
-        if data_derived and math.isfinite(eps):
+        if data_derived and math.isfinite(eps) and privacy.get("preprocessing") != PRIVATE_LABEL:
             privacy.setdefault("notes", []).append(
                 "the dataset's schema was inferred from the data: preprocessing is NOT private")
             privacy["preprocessing"] = "data-derived schema (NOT private)"
@@ -378,9 +379,9 @@ def _record_generation(gov: Governance, run: Run, dataset_id: str, data_derived:
                               "artifact_sha256": artifact, "n_rows": len(out.synthetic),
                               "fit_seconds": round(out.fit_seconds, 3), "privacy": privacy})
         if math.isfinite(spent_f):
+            # epsilon_spent is the candidate's total, preprocessing included.
             charge(session=session, dataset_id=dataset_id, key=out.key, candidate_id=cand.id,
-                   epsilon=spent_f + float(privacy.get("preprocessing_epsilon") or 0.0),
-                   delta=cand.delta)
+                   epsilon=spent_f, delta=cand.delta)
         return cand
 
 

@@ -16,7 +16,10 @@ class PrivacySpend:
     """What a fitted generator spent, as its accountant computed it.
 
     ``epsilon_spent`` is ``math.inf`` for non-private generators and otherwise exactly
-    the accountant's figure; nothing here is estimated or rounded up by hand.
+    the accountant's figure; nothing here is estimated or rounded up by hand. It is the
+    candidate's *total*: when part of the budget paid for learning the domain privately,
+    ``preprocessing_epsilon`` is that part (already included) and the notes give the
+    training figure.
     ``accountant_fallback_reason`` says why a DP generator used a fallback accountant
     (e.g. PRV failed, so RDP was used); ``epochs`` is the number of passes trained.
     """
