@@ -466,6 +466,27 @@ def policy_check(file: Annotated[Path, typer.Argument()], json_: JsonOpt = False
     raise typer.Exit(0 if not problems else 2)
 
 
+@policy_app.command("reevaluate")
+def policy_reevaluate(file: Annotated[Path, typer.Argument(help="The new policy version.")],
+                      as_: Annotated[str, typer.Option("--as", help="Who applies it.")] = "cli",
+                      json_: JsonOpt = False) -> None:
+    """Re-judge open candidates and active releases under a new version of a policy.
+
+    Releases that no longer comply are flagged for review, never revoked.
+    """
+    from governance.policy.loader import load_policy
+    from governance.policy.reevaluate import reevaluate
+
+    report = reevaluate(_gov(), policy=load_policy(file), actor=as_)
+    doc = report.as_dict()
+    if json_:
+        emit_json(doc)
+    else:
+        out.print(f"{len(report.changes)} candidate(s) re-judged, {len(report.flagged)} "
+                  f"release(s) flagged for review, {len(report.newly_ineligible)} newly "
+                  "ineligible")
+
+
 @policy_app.command("schema")
 def policy_schema() -> None:
     """Print the policy format as JSON Schema (for editors)."""

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     policies_dir: Path = Field(default=Path("policies"))
     max_upload_bytes: int = 200 * 1024 * 1024
     rate_limit_per_minute: int = Field(default=600, ge=0)
+    openlineage_url: str | None = None  # Marquez-style endpoint; events also go to a file
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

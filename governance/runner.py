@@ -33,6 +33,7 @@ from governance.execution import GenerationOutput, GenerationTask, finite_or_non
 from governance.generators import generator_class
 from governance.ledger.budget import charge, remaining_budget
 from governance.ledger.events import append_event
+from governance.ledger.openlineage import emit_run_event
 from governance.policy import LoadedPolicy
 from governance.policy.loader import load_policy, parse_policy
 from governance.store.models import Candidate, PolicyVersion, Run, loads, new_id, utcnow
@@ -212,6 +213,7 @@ def execute_run(gov: Governance, run_id: str, *, progress: Progress | None = Non
         session.add(run)
         append_event(session=session, kind="run.started", actor="runner", subject=run.id,
                      payload={"resumed": resumed})
+    emit_run_event(gov, run.id, "START")
     try:
         splits = load_splits(gov, ds)
         schema = dataset_schema(ds)
@@ -285,6 +287,7 @@ def execute_run(gov: Governance, run_id: str, *, progress: Progress | None = Non
                          payload={"candidates": [c.id for c in cands], "plot_sha256": r.plot_sha256,
                                   "pareto": frontier["pareto"], "control": control})
             run = r
+        emit_run_event(gov, run.id, "COMPLETE")
         say(1.0, "done")
         return run
     except _Cancelled:
@@ -294,7 +297,8 @@ def execute_run(gov: Governance, run_id: str, *, progress: Progress | None = Non
             session.add(r)
             append_event(session=session, kind="run.cancelled", actor="runner", subject=r.id,
                          payload={"progress": r.progress})
-            return r
+        emit_run_event(gov, r.id, "ABORT")
+        return r
     except Exception as exc:
         with gov.session() as session:
             r = session.get(Run, run.id)
@@ -303,6 +307,7 @@ def execute_run(gov: Governance, run_id: str, *, progress: Progress | None = Non
             session.add(r)
             append_event(session=session, kind="run.failed", actor="runner", subject=r.id,
                          payload={"error": r.error})
+        emit_run_event(gov, r.id, "FAIL")
         raise
 
 

@@ -93,6 +93,9 @@ def register_dataset(
                               "split": {"seed": split_seed, "sha256": split.sha256,
                                         "train": len(split.train), "holdout": len(split.holdout),
                                         "eval": len(split.eval)}})
+    from governance.ledger.openlineage import emit_dataset_event
+
+    emit_dataset_event(gov, ds.id)
     return ds
 
 

@@ -10,6 +10,7 @@ from governance.ledger.chain import (
     verify_chain,
 )
 from governance.ledger.events import EVENT_KINDS, append_event, iter_events, verify_log
+from governance.ledger.openlineage import emit_dataset_event, emit_run_event
 
 __all__ = [
     "EVENT_KINDS",
@@ -18,6 +19,8 @@ __all__ = [
     "append_event",
     "canonical_json",
     "check_checkpoint",
+    "emit_dataset_event",
+    "emit_run_event",
     "hash_event",
     "iter_events",
     "sign_checkpoint",
