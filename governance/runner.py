@@ -99,8 +99,15 @@ def plan_grid(generators: Sequence[str], epsilons: Sequence[float]) -> list[tupl
         raise InputError(f"epsilon must be positive (or inf), got {bad[0]!r}")
     grid: list[tuple[str, float]] = []
     for name in dict.fromkeys(generators):
-        generator_class(name)
-        eps_list = sorted(set(epsilons)) if is_private(name) else [math.inf]
+        cls = generator_class(name)
+        if not is_private(name):
+            eps_list = [math.inf]
+        else:
+            eps_list = sorted(e for e in set(epsilons)
+                              if math.isfinite(e) or getattr(cls, "accepts_infinite_epsilon", True))
+        if not eps_list:
+            raise InputError(f"{name} is a DP mechanism with no non-private mode; give it a "
+                             "finite epsilon (e.g. --epsilons 1,4)")
         grid.extend((name, eps) for eps in eps_list)
     return grid
 

@@ -19,6 +19,8 @@ _BUILTIN: dict[str, str] = {
     "dp_vae": "governance.generators.dp_vae:DPVAEGenerator",
     "ctgan": "governance.generators.sdv_deep:CTGANGenerator",
     "tvae": "governance.generators.sdv_deep:TVAEGenerator",
+    "mst": "governance.generators.mst:MSTGenerator",
+    "aim": "governance.generators.aim:AIMGenerator",
 }
 _REGISTRY: dict[str, type[Any] | str] = dict(_BUILTIN)
 

@@ -146,3 +146,15 @@ def test_deep_audit_runs_shadow_models_and_disclosure_risks(gov, tmp_path):
     violations = json.loads(cand.verdict_json)["violations"]
     assert not [v for v in violations if "disclosure" in v["clause"] and v["unverifiable"]]
     assert not [v for v in violations if "attack" in v["clause"] and v["unverifiable"]]
+
+
+def test_grid_gives_each_generator_the_budgets_it_can_take():
+    from governance.errors import InputError as GovInputError
+    from governance.runner import plan_grid
+
+    inf = float("inf")
+    assert plan_grid(["mst", "dp_vae", "gaussian_copula"], [4.0, 1.0, inf]) == [
+        ("mst", 1.0), ("mst", 4.0), ("dp_vae", 1.0), ("dp_vae", 4.0), ("dp_vae", inf),
+        ("gaussian_copula", inf)]
+    with pytest.raises(GovInputError, match="no non-private mode"):
+        plan_grid(["mst"], [inf])
