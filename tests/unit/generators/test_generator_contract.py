@@ -20,6 +20,8 @@ TINY: dict[str, dict[str, object]] = {
     "tvae": {"epochs": 1, "batch_size": 100},
     "dp_vae": {"epsilon": 2.0, "epochs": 1, "batch_size": 100, "hidden": 32,
                "accountant": "rdp"},
+    "mst": {"epsilon": 1.0, "iters": 100},
+    "aim": {"epsilon": 1.0, "iters": 100, "round_iters": 50, "max_rounds": 2},
 }
 TABLES = ["mixed", "randhie"]
 N = 150
