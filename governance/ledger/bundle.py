@@ -18,6 +18,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from sqlmodel import select
+
 from governance.context import Governance
 from governance.errors import NotFoundError
 from governance.ledger.chain import canonical_json, sign_checkpoint, verify_chain
@@ -48,7 +50,7 @@ def export_bundle(gov: Governance, ref: str, *, out_dir: Path | None = None) -> 
         else:
             metrics = {"run": run_view(s, run)}
             metrics["candidates"] = [candidate_view(c) for c in s.exec(
-                __import__("sqlmodel").select(Candidate).where(Candidate.run_id == run.id)).all()]
+                select(Candidate).where(Candidate.run_id == run.id)).all()]
         append_event(session=s, kind="audit.exported", actor="cli", subject=ref,
                      payload={"run_id": run.id})
         s.flush()
