@@ -61,15 +61,9 @@ def get_visible_run(gov: Governance, run_id: str, key: ApiKey) -> Run:
 
 
 def _execute(gov: Governance, run_id: str) -> None:
-    def progress(fraction: float, message: str) -> None:
-        with gov.session() as s:
-            run = s.get(Run, run_id)
-            if run is not None and run.status in ("running", "cancelling"):
-                run.progress, run.message = fraction, message
-                s.add(run)
-
+    # execute_run persists progress on the run row itself; GET /v1/runs/{id} reads it.
     try:
-        execute_run(gov, run_id, progress=progress)
+        execute_run(gov, run_id)
     except Exception:  # recorded on the run (status failed, error) by execute_run
         pass
 
