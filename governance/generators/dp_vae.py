@@ -1,4 +1,4 @@
-"""A tabular VAE trained with DP-SGD (Opacus, Poisson sampling, ghost clipping).
+"""A tabular VAE trained with DP-SGD (Opacus, Poisson sampling, one-pass clipping).
 
 By default preprocessing reads only the schema's public domain (``PublicEncoder``), so it
 costs no budget. With ``preprocessing_epsilon > 0`` it instead spends that much to learn
@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -44,6 +45,7 @@ from governance.generators.accounting import (
 )
 from governance.generators.base import PrivacySpend
 from governance.generators.determinism import check_seed, derive_seed, seeded
+from governance.generators.dp_sgd import CLIPPING_MODES, make_dp_sgd
 from governance.generators.vae import TabularVAE, VAELoss, build_heads
 
 MECHANISM = "DP-SGD (Opacus, Poisson sampling)"
@@ -73,6 +75,9 @@ class DPVAEGenerator:
             privately (0: use the schema's public domain). Training gets the rest. When a
             data-derived schema's categories are learned, half of ``delta`` goes to the
             stability-based histogram and half to training.
+        clipping: How the clipped per-sample gradient sum is computed: ``"book_keeping"``
+            (one backward pass, ``governance.generators.bk_clipping``) or ``"ghost"``
+            (Opacus's ghost clipping, two passes). Same sum, same noise, same accounting.
 
     >>> from governance.datasets.schema import Schema, conform
     >>> schema = Schema.model_validate({"columns": {
@@ -95,6 +100,7 @@ class DPVAEGenerator:
         epochs: int = 30, batch_size: int = 256, latent_dim: int = 16, hidden: int = 128,
         lr: float = 5e-3, max_grad_norm: float = 1.0, accountant: str = "prv",
         sampling: str = "poisson", beta: float = 0.3, preprocessing_epsilon: float = 0.0,
+        clipping: str = "book_keeping",
     ) -> None:
         if sampling != "poisson":
             raise InputError(
@@ -105,6 +111,9 @@ class DPVAEGenerator:
             raise InputError(f"epsilon must be positive (or inf), got {epsilon!r}")
         if not 0 < delta < 1:
             raise InputError(f"delta must be in (0, 1), got {delta!r}")
+        if clipping not in CLIPPING_MODES:
+            raise InputError(f"unknown clipping {clipping!r}; use 'book_keeping' (one backward "
+                             "pass) or 'ghost' (Opacus's two-pass ghost clipping)")
         if accountant not in ("prv", "rdp"):
             raise InputError(f"unknown accountant {accountant!r}; use 'prv' or 'rdp'")
         for key, val in (("epochs", epochs), ("batch_size", batch_size),
@@ -127,7 +136,7 @@ class DPVAEGenerator:
         self.epochs, self.batch_size = int(epochs), int(batch_size)
         self.latent_dim, self.hidden = int(latent_dim), int(hidden)
         self.lr, self.max_grad_norm, self.beta = float(lr), float(max_grad_norm), float(beta)
-        self.accountant = accountant
+        self.accountant, self.clipping = accountant, clipping
         self.epoch_seconds: list[float] = []
         self._model: TabularVAE | None = None
         self._encoder: PublicEncoder | None = None
@@ -174,33 +183,37 @@ class DPVAEGenerator:
             sample_rate = 1 / len(loader)  # exactly as Opacus derives it
             steps = self.epochs * int(1 / sample_rate)
             optimizer = torch.optim.Adam(model.parameters(), lr=self.lr)
-            calibration = engine = None
+            calibration = accountant = None
             if self.private:
                 calibration = calibrate_noise(
                     target_epsilon=self._train_epsilon, delta=self._train_delta(domain),
                     sample_rate=sample_rate,
                     steps=steps, accountant=self.accountant)
-                from opacus import PrivacyEngine
-
-                engine = PrivacyEngine(accountant=calibration.accountant)
-                dp_model, optimizer, criterion, batches = engine.make_private(
-                    module=model, optimizer=optimizer, criterion=loss, data_loader=loader,
+                dp = make_dp_sgd(
+                    model=model, optimizer=optimizer, criterion=loss, loader=loader,
                     noise_multiplier=calibration.noise_multiplier,
-                    max_grad_norm=self.max_grad_norm, poisson_sampling=True,
-                    grad_sample_mode="ghost",
+                    max_grad_norm=self.max_grad_norm, sample_rate=sample_rate,
+                    accountant=calibration.accountant, clipping=self.clipping,
                     noise_generator=torch.Generator().manual_seed(derive_seed(self.seed, 2)))
+                batches, step, accountant, cleanup = (dp.batches, dp.step, dp.accountant,
+                                                      dp.cleanup)
             else:
                 from opacus.data_loader import DPDataLoader
 
-                dp_model, criterion, batches = model, loss, DPDataLoader.from_data_loader(loader)
+                batches, cleanup = DPDataLoader.from_data_loader(loader), _nothing
+                step = _plain_step(model, optimizer, loss)
             if batches.sample_rate != sample_rate or len(batches) * self.epochs != steps:
                 raise RuntimeError("Opacus's Poisson loader disagrees with the planned schedule")
-            self.epoch_seconds = self._train(dp_model, optimizer, criterion, batches)
+            try:
+                self.epoch_seconds = self._train(model, step, batches)
+            finally:
+                cleanup()
             trained = TabularVAE(encoder.width, heads, latent_dim=self.latent_dim,
                                  hidden=self.hidden)  # a clean copy without Opacus's hooks
             trained.load_state_dict(model.state_dict())
             trained.eval()
-        spend = self._record(schema, len(data), sample_rate, steps, calibration, engine, domain)
+        spend = self._record(schema, len(data), sample_rate, steps, calibration, accountant,
+                             domain)
         self._model, self._encoder, self._spend = trained, encoder, spend  # only once accounted
         self._schema, self.domain = (schema if domain else None), domain
         return self
@@ -228,7 +241,8 @@ class DPVAEGenerator:
                             delta=self.delta / 2 if unknown else 0.0,
                             seed=derive_seed(self.seed, 4), columns=columns)
 
-    def _train(self, model: Any, optimizer: Any, criterion: Any, batches: Any) -> list[float]:
+    def _train(self, model: TabularVAE, step: Callable[[torch.Tensor], None],
+               batches: Any) -> list[float]:
         model.train()
         seconds = []
         for _ in range(self.epochs):
@@ -236,14 +250,12 @@ class DPVAEGenerator:
             for (xb,) in batches:
                 if not self.private and len(xb) == 0:
                     continue  # the non-private control skips empty Poisson batches
-                optimizer.zero_grad()
-                criterion(model(xb), xb).backward()
-                optimizer.step()
+                step(xb)
             seconds.append(time.perf_counter() - start)
         return seconds
 
     def _record(self, schema: Schema, n: int, sample_rate: float, steps: int,
-                calibration: NoiseCalibration | None, engine: Any,
+                calibration: NoiseCalibration | None, accountant: Any,
                 domain: tuple[Schema, DomainSpend] | None) -> PrivacySpend:
         prep, notes = (learned_preprocessing_record(schema, *domain) if domain
                        else preprocessing_record(schema))
@@ -254,7 +266,7 @@ class DPVAEGenerator:
                 mechanism=CONTROL_MECHANISM, steps=steps, sample_rate=sample_rate,
                 preprocessing=prep, preprocessing_epsilon=pre_eps, notes=notes,
                 epochs=self.epochs)
-        history = list(engine.accountant.history)
+        history = list(accountant.history)
         if [(h[0], h[1]) for h in history] != [(calibration.noise_multiplier, sample_rate)] or \
                 sum(h[2] for h in history) != steps:
             raise RuntimeError(f"accountant history {history} does not match the planned run")
@@ -331,6 +343,20 @@ class _Rows(Dataset[tuple[torch.Tensor]]):
 
 def _as_batch(rows: torch.Tensor) -> tuple[torch.Tensor]:
     return (rows,)
+
+
+def _plain_step(model: TabularVAE, optimizer: torch.optim.Optimizer,
+                loss: VAELoss) -> Callable[[torch.Tensor], None]:
+    def step(xb: torch.Tensor) -> None:
+        optimizer.zero_grad()
+        loss(model(xb), xb).backward()
+        optimizer.step()
+
+    return step
+
+
+def _nothing() -> None:
+    pass
 
 
 def _silence_opacus() -> None:

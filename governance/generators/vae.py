@@ -1,4 +1,4 @@
-"""A small tabular VAE over the public-domain encoding, shaped for Opacus ghost clipping.
+"""A small tabular VAE over the public-domain encoding, shaped for per-sample clipping.
 
 The encoder reads the ``PublicEncoder`` matrix (numerics scaled by public bounds to
 [0, 1], one-hot categories from the public lists). The decoder has one head per column:
@@ -9,8 +9,10 @@ Ghost clipping (``grad_sample_mode="ghost"``) needs the loss as a criterion that
 return one value per sample. So ``TabularVAE.forward`` returns everything the loss needs
 in one tensor, ``[decoder output | mu | logvar]``, and ``VAELoss`` is an ``nn.Module``
 with a ``reduction`` attribute: Opacus's ``DPLossFastGradientClipping`` switches it to
-``"none"`` to get the per-sample ELBO terms for the two-pass clipping. The model has
-only ``nn.Linear`` layers, which Opacus clips with the ghost norm trick.
+``"none"`` to get the per-sample ELBO terms for the two-pass clipping, and the default
+one-pass clipping (``governance.generators.bk_clipping``) reads the same per-sample terms.
+The model has only ``nn.Linear`` layers, whose per-sample gradient norms both get from
+the ghost norm trick.
 """
 
 from __future__ import annotations
