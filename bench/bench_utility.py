@@ -6,7 +6,7 @@ What is timed, per dataset:
   * lift    - ``LiftEvaluator.evaluate(candidate)``: the TSTR, augmented and
               scarce+synthetic fits, every metric, and all paired bootstrap intervals;
   * fidelity - ``evaluate_fidelity(real=eval, synthetic=candidate)``: SDMetrics quality
-              report, detection AUC (3-fold HGB), manifold precision/recall, tails and
+              report, detection AUC (2-fold HGB), manifold precision/recall, tails and
               domain checks, on the subsample sizes printed below;
   * per candidate = lift + fidelity, the figure to hold against a generator's fit time.
 One-time import costs (sdmetrics, sklearn) are paid in a warm-up and printed apart.

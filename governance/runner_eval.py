@@ -65,7 +65,7 @@ class CandidateEvaluator:
         self.lift = LiftEvaluator(train=splits.train, eval=splits.eval, schema=schema,
                                   task=self.task, seed=seed,
                                   subgroups=tuple(self.policy.utility.subgroups))
-        self._control = self.lift.control()
+        self._control = self.lift.prepare().control()  # both real-only models, once per run
 
     def _disclosure(self, synthetic: pd.DataFrame) -> dict[str, Any]:
         """anonymeter's risks, or an error entry (the policy clause then fails)."""

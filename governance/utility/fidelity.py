@@ -95,7 +95,7 @@ def _subsample(frame: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.Data
 def evaluate_fidelity(
     *, real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema, seed: int = 0,
     max_rows: int = 5000, max_rows_manifold: int = 2000, k: int = 5,
-    detection_folds: int = 3, n_threads: int | None = 1,
+    detection_folds: int = 2, n_threads: int | None = 1,
 ) -> FidelityResult:
     """Compare a synthetic candidate with a real sample the generator did not see.
 
@@ -111,7 +111,8 @@ def evaluate_fidelity(
         k: neighbours for the manifold radii. Synthetic values the encoding cannot read
             (missing, non-numeric) encode as 0 there; they are counted under
             ``constraints``.
-        detection_folds: cross-validation folds of the detection classifier.
+        detection_folds: cross-validation folds of the detection classifier (two: each
+            half of the rows is scored by a model fitted on the other half).
         n_threads: cap on native threads of the detection classifier.
 
     Raises:

