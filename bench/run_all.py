@@ -21,6 +21,7 @@ SCRIPTS = [
     ["bench_mst.py"],
     ["bench_attacks.py"],
     ["bench_utility.py"],
+    ["bench_eval_grid.py"],
     ["bench_ledger.py"],
     ["bench_shadow.py"],
 ]

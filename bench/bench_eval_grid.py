@@ -1,0 +1,109 @@
+"""Evaluation cost against generation cost, per candidate of the default grid; prints figures.
+
+The issue's goal: on Adult, evaluating one candidate (every lift scenario, metric and
+interval, and the fidelity suite) takes at most 20 % of that candidate's generation time.
+This measures it with the run's own code, not a stand-in:
+
+  * generation - ``governance.execution.generate`` in a fresh spawned worker with one
+                 thread, as ``govern run`` gives each of its two workers on two cores:
+                 the generator's fit plus sampling ``len(train)`` rows;
+  * evaluation - ``CandidateEvaluator.evaluate`` (the runner's evaluator, default policy)
+                 on that output in this process, one thread; its ``utility`` (lift) and
+                 ``fidelity`` parts are the evaluation. The membership attacks are
+                 printed too but are issue 4's work, not counted here;
+  * setup      - once per run: the evaluator's construction, which fits the real-only
+                 control and the scarce-subset model (shared by every candidate).
+
+Default grid: ``govern run``'s defaults, gaussian_copula and dp_vae at epsilon 1, 4, inf
+(gaussian_copula is non-private, so it runs once). Data: UCI Adult ``adult.data``
+(32,561 rows) conformed to ``bench/adult.schema.yaml``, split 50/25/25 by
+``make_split(seed=0)``; target ``Y``.
+
+Usage: python bench/bench_eval_grid.py [--generators gaussian_copula,dp_vae]
+           [--epsilons 1,4,inf] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing as mp
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from governance.cli import parse_epsilons  # noqa: E402
+from governance.datasets.registry import Splits  # noqa: E402
+from governance.datasets.schema import conform, load_schema  # noqa: E402
+from governance.datasets.splits import make_split  # noqa: E402
+from governance.execution import GenerationTask, generate  # noqa: E402
+from governance.generators import generator_class  # noqa: E402
+from governance.policy.loader import load_policy  # noqa: E402
+from governance.runner import ATTACK_CAP  # noqa: E402
+from governance.runner_eval import CandidateEvaluator  # noqa: E402
+
+ADULT = Path("/work/shared/datasets/adult/adult.data")
+ADULT_SCHEMA = Path(__file__).with_name("adult.schema.yaml")
+
+
+def main() -> None:
+    """Generate and evaluate every candidate of the grid; print one row per candidate."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--generators", default="gaussian_copula,dp_vae")
+    parser.add_argument("--epsilons", default="1,4,inf")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    schema = load_schema(ADULT_SCHEMA)
+    table = conform(pd.read_csv(ADULT, skipinitialspace=True), schema)
+    split = make_split(len(table), seed=0)
+    splits = Splits(*(table.iloc[rows].reset_index(drop=True)
+                      for rows in (split.train, split.holdout, split.eval)), split=split)
+    loaded = load_policy(ROOT / "policies" / "default.yaml")
+    t0 = time.perf_counter()
+    with threadpool_limits(limits=1):
+        evaluator = CandidateEvaluator(splits=splits, schema=schema, task={"target": "Y"},
+                                       policy=loaded, seed=args.seed, attack_cap=ATTACK_CAP)
+    setup = time.perf_counter() - t0
+    print(f"== adult: train {len(splits.train)}, holdout {len(splits.holdout)}, eval "
+          f"{len(splits.eval)} rows; candidates of {len(splits.train)} rows; one thread each")
+    print(f"setup once per run (real-only control + scarce-subset model): {setup:.2f} s")
+    head = (f"{'candidate':22} {'fit s':>6} {'sample s':>8} {'gen s':>6} | {'lift s':>6} "
+            f"{'fidel. s':>8} {'eval s':>6} {'eval/gen':>8} | {'attack s':>8}")
+    print(head)
+    print("-" * len(head))
+    ctx = mp.get_context("spawn")
+    worst = 0.0
+    for name in [g for g in args.generators.split(",") if g]:
+        private = bool(getattr(generator_class(name), "differentially_private", False))
+        for eps in (parse_epsilons(args.epsilons) if private else [math.inf]):
+            task = GenerationTask(
+                key=f"bench/{name}/{eps:g}/{args.seed}", generator=name, epsilon=eps,
+                delta=loaded.policy.risk.max_delta, seed=args.seed,
+                n_synthetic=len(splits.train), schema_yaml=schema.to_yaml(),
+                train=splits.train, threads=1)
+            with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+                out = pool.submit(generate, task).result()
+            if out.error or out.synthetic is None or out.privacy is None:
+                print(f"{name} eps={eps:g}: generation failed: {out.error}")
+                continue
+            result = evaluator.evaluate(conform(out.synthetic, schema), privacy=out.privacy)
+            gen_s = out.fit_seconds + out.sample_seconds
+            sec = result.seconds
+            eval_s = sec["utility"] + sec["fidelity"]
+            worst = max(worst, eval_s / gen_s)
+            label = f"{name} eps={eps:g}"
+            print(f"{label:22} {out.fit_seconds:6.1f} {out.sample_seconds:8.2f} {gen_s:6.1f} | "
+                  f"{sec['utility']:6.2f} {sec['fidelity']:8.2f} {eval_s:6.2f} "
+                  f"{eval_s / gen_s:8.1%} | {sec['attack']:8.2f}")
+    print(f"largest evaluation / generation share: {worst:.1%} (goal <= 20%)")
+
+
+if __name__ == "__main__":
+    main()
