@@ -22,6 +22,7 @@ SCRIPTS = [
     ["bench_attacks.py"],
     ["bench_utility.py"],
     ["bench_eval_grid.py"],
+    ["bench_dp_overhead.py"],
     ["bench_ledger.py"],
     ["bench_shadow.py"],
 ]
