@@ -9,12 +9,12 @@ train in turn, ``--rounds`` times, in one process, so drift hits all three alike
 round fits ``--epochs`` epochs; the first epoch of every fit is dropped, and the figure
 is the median of the remaining epoch times over all rounds.
 
-Data: UCI Adult ``adult.data`` conformed to ``bench/adult.schema.yaml``, train split of
-``make_split(seed=0)`` capped at ``--rows``; dp_vae's defaults (batch 256, hidden 128,
-latent 16) at epsilon 1.
+Data: UCI Adult ``adult.data`` conformed to ``bench/adult.schema.yaml`` (or the bundled
+randhie table), train split of ``make_split(seed=0)`` capped at ``--rows``; dp_vae's
+defaults (batch 256, hidden 128, latent 16) at epsilon 1.
 
-Usage: python bench/bench_dp_overhead.py [--rounds 5] [--epochs 4] [--rows 10000]
-           [--threads 1]
+Usage: python bench/bench_dp_overhead.py [--dataset adult|randhie] [--rounds 5]
+           [--epochs 4] [--rows 10000] [--threads 1]
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ VARIANTS = {
 def main() -> None:
     """Interleave the variants, print median epoch times and the ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=["adult", "randhie"], default="adult")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--rows", type=int, default=10_000)
@@ -53,7 +54,7 @@ def main() -> None:
                         help="torch threads (a run gives each of its workers one on 2 cores)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    train, _, schema = load("adult", args.rows, 0)
+    train, _, schema = load(args.dataset, args.rows, 0)
     epochs: dict[str, list[float]] = {name: [] for name in VARIANTS}
     warnings.filterwarnings("ignore")
     for r in range(args.rounds):
@@ -63,7 +64,7 @@ def main() -> None:
             epochs[name].extend(gen.epoch_seconds[1:])
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
     base = statistics.median(epochs["non-private"])
-    print(f"== adult, {len(train)} train rows, {args.rounds} rounds x {args.epochs - 1} timed "
+    print(f"== {args.dataset}, {len(train)} train rows, {args.rounds} rounds x {args.epochs - 1} timed "
           f"epochs per variant, {args.threads} torch thread(s)")
     for name, times in epochs.items():
         q = statistics.quantiles(times, n=4)
