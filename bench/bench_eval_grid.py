@@ -43,6 +43,9 @@ from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_generators import ADULT, ADULT_SCHEMA  # noqa: E402
 
 from governance.cli import parse_epsilons  # noqa: E402
 from governance.datasets.registry import Splits  # noqa: E402
@@ -53,9 +56,6 @@ from governance.generators import generator_class  # noqa: E402
 from governance.policy.loader import load_policy  # noqa: E402
 from governance.runner import ATTACK_CAP  # noqa: E402
 from governance.runner_eval import CandidateEvaluator  # noqa: E402
-
-ADULT = Path("/work/shared/datasets/adult/adult.data")
-ADULT_SCHEMA = Path(__file__).with_name("adult.schema.yaml")
 
 
 def main() -> None:

@@ -1,5 +1,8 @@
 """DP-SGD wiring for dp_vae: Opacus's Poisson loader, noisy optimizer and accountant.
 
+``make_plain_sgd`` wires the non-private control the same way: the same Poisson batches
+and optimizer, with no clipping, noise or accountant.
+
 Two ways to get the clipped per-sample gradient sum, same result:
 
 * ``"book_keeping"`` (default): ``LinearClipper``, one backward pass
@@ -27,14 +30,32 @@ from governance.generators.bk_clipping import LinearClipper
 CLIPPING_MODES = ("book_keeping", "ghost")
 
 
+def _nothing() -> None:
+    pass
+
+
 @dataclass
 class DPSGD:
-    """What a DP training loop needs: batches, one step per batch, and the accountant."""
+    """What a training loop needs: batches, one step per batch, the accountant (None for
+    the non-private control) and what to undo after training."""
 
     batches: Any
     step: Callable[[torch.Tensor], None]
-    accountant: Any
-    cleanup: Callable[[], None]
+    accountant: Any = None
+    cleanup: Callable[[], None] = _nothing
+
+
+def make_plain_sgd(*, model: nn.Module, optimizer: torch.optim.Optimizer,
+                   criterion: nn.Module, loader: DataLoader[Any]) -> DPSGD:
+    """The non-private control: Opacus's Poisson batches, plain backward and step."""
+    from opacus.data_loader import DPDataLoader
+
+    def step(xb: torch.Tensor) -> None:
+        optimizer.zero_grad()
+        criterion(model(xb), xb).backward()
+        optimizer.step()
+
+    return DPSGD(DPDataLoader.from_data_loader(loader), step)
 
 
 def _summed_grad_optimizer() -> type:
@@ -101,7 +122,7 @@ def make_dp_sgd(
             dp_loss(dp_model(xb), xb).backward()
             dp_opt.step()
 
-        return DPSGD(batches, ghost_step, engine.accountant, lambda: None)
+        return DPSGD(batches, ghost_step, engine.accountant)
 
     from opacus.accountants import create_accountant
     from opacus.data_loader import DPDataLoader

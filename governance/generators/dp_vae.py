@@ -45,7 +45,7 @@ from governance.generators.accounting import (
 )
 from governance.generators.base import PrivacySpend
 from governance.generators.determinism import check_seed, derive_seed, seeded
-from governance.generators.dp_sgd import CLIPPING_MODES, make_dp_sgd
+from governance.generators.dp_sgd import CLIPPING_MODES, make_dp_sgd, make_plain_sgd
 from governance.generators.vae import TabularVAE, VAELoss, build_heads
 
 MECHANISM = "DP-SGD (Opacus, Poisson sampling)"
@@ -183,7 +183,7 @@ class DPVAEGenerator:
             sample_rate = 1 / len(loader)  # exactly as Opacus derives it
             steps = self.epochs * int(1 / sample_rate)
             optimizer = torch.optim.Adam(model.parameters(), lr=self.lr)
-            calibration = accountant = None
+            calibration = None
             if self.private:
                 calibration = calibrate_noise(
                     target_epsilon=self._train_epsilon, delta=self._train_delta(domain),
@@ -195,24 +195,20 @@ class DPVAEGenerator:
                     max_grad_norm=self.max_grad_norm, sample_rate=sample_rate,
                     accountant=calibration.accountant, clipping=self.clipping,
                     noise_generator=torch.Generator().manual_seed(derive_seed(self.seed, 2)))
-                batches, step, accountant, cleanup = (dp.batches, dp.step, dp.accountant,
-                                                      dp.cleanup)
             else:
-                from opacus.data_loader import DPDataLoader
-
-                batches, cleanup = DPDataLoader.from_data_loader(loader), _nothing
-                step = _plain_step(model, optimizer, loss)
-            if batches.sample_rate != sample_rate or len(batches) * self.epochs != steps:
+                dp = make_plain_sgd(model=model, optimizer=optimizer, criterion=loss,
+                                    loader=loader)
+            if dp.batches.sample_rate != sample_rate or len(dp.batches) * self.epochs != steps:
                 raise RuntimeError("Opacus's Poisson loader disagrees with the planned schedule")
             try:
-                self.epoch_seconds = self._train(model, step, batches)
+                self.epoch_seconds = self._train(model, dp.step, dp.batches)
             finally:
-                cleanup()
+                dp.cleanup()
             trained = TabularVAE(encoder.width, heads, latent_dim=self.latent_dim,
                                  hidden=self.hidden)  # a clean copy without Opacus's hooks
             trained.load_state_dict(model.state_dict())
             trained.eval()
-        spend = self._record(schema, len(data), sample_rate, steps, calibration, accountant,
+        spend = self._record(schema, len(data), sample_rate, steps, calibration, dp.accountant,
                              domain)
         self._model, self._encoder, self._spend = trained, encoder, spend  # only once accounted
         self._schema, self.domain = (schema if domain else None), domain
@@ -343,20 +339,6 @@ class _Rows(Dataset[tuple[torch.Tensor]]):
 
 def _as_batch(rows: torch.Tensor) -> tuple[torch.Tensor]:
     return (rows,)
-
-
-def _plain_step(model: TabularVAE, optimizer: torch.optim.Optimizer,
-                loss: VAELoss) -> Callable[[torch.Tensor], None]:
-    def step(xb: torch.Tensor) -> None:
-        optimizer.zero_grad()
-        loss(model(xb), xb).backward()
-        optimizer.step()
-
-    return step
-
-
-def _nothing() -> None:
-    pass
 
 
 def _silence_opacus() -> None:
