@@ -53,6 +53,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (a run gives each of its workers one on 2 cores)")
     args = parser.parse_args()
+    if args.epochs < 2 or args.rounds * (args.epochs - 1) < 2:
+        parser.error("need at least two timed epochs per variant (the first epoch of each "
+                     "fit is dropped): raise --epochs or --rounds")
     torch.set_num_threads(args.threads)
     train, _, schema = load(args.dataset, args.rows, 0)
     epochs: dict[str, list[float]] = {name: [] for name in VARIANTS}
