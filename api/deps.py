@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from governance.auth import authenticate
-from governance.config import Settings, get_settings
-from governance.context import Governance
-from governance.errors import AuthenticationError, InputError, PermissionDeniedError
+from governance.services.auth import authenticate
+from governance.core.config import Settings, get_settings
+from governance.services.context import Governance
+from governance.core.errors import AuthenticationError, InputError, PermissionDeniedError
 from governance.store.models import ApiKey
 
 

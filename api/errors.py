@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from governance import errors as e
+from governance.core import errors as e
 
 log = logging.getLogger("api")
 

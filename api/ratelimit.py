@@ -30,7 +30,7 @@ from fastapi import Depends, Request
 from starlette.exceptions import HTTPException
 
 from api.deps import Gov, resolve_key
-from governance.errors import AuthenticationError
+from governance.core.errors import AuthenticationError
 
 DEFAULT_PER_MINUTE = 600
 ENV_VAR = "GOVERNANCE_RATE_LIMIT_PER_MINUTE"

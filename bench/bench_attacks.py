@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from governance.attacks import nearest_distances, run_membership_audit  # noqa: E402
-from governance.attacks.distance import encode_for_distance  # noqa: E402
+from governance.attacks.neighbors import encode_for_distance  # noqa: E402
 from governance.datasets.encoding import PublicEncoder  # noqa: E402
 from governance.datasets.schema import Schema, conform, load_schema  # noqa: E402
 

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_generators import load  # noqa: E402
 
-from governance.generators.dp_vae import DPVAEGenerator  # noqa: E402
+from governance.generators.vae.dp_vae import DPVAEGenerator  # noqa: E402
 
 VARIANTS = {
     "non-private": {"epsilon": math.inf},

@@ -4,7 +4,7 @@ The issue's goal: on Adult, evaluating one candidate (every lift scenario, metri
 interval, and the fidelity suite) takes at most 20 % of that candidate's generation time.
 This measures it with the run's own code, not a stand-in:
 
-  * generation - ``governance.execution.generate`` in a fresh spawned worker with one
+  * generation - ``governance.services.runs.executors.generate`` in a fresh spawned worker with one
                  thread, as ``govern run`` gives each of its two workers on two cores:
                  the generator's fit plus sampling ``len(train)`` rows;
   * evaluation - ``CandidateEvaluator.evaluate`` (the runner's evaluator, default policy)
@@ -47,15 +47,15 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_generators import ADULT, ADULT_SCHEMA  # noqa: E402
 
-from governance.cli import parse_epsilons  # noqa: E402
-from governance.datasets.registry import Splits  # noqa: E402
+from governance.cli.app import parse_epsilons  # noqa: E402
+from governance.services.datasets import Splits  # noqa: E402
 from governance.datasets.schema import conform, load_schema  # noqa: E402
 from governance.datasets.splits import make_split  # noqa: E402
-from governance.execution import GenerationTask, generate  # noqa: E402
+from governance.services.runs.executors import GenerationTask, generate  # noqa: E402
 from governance.generators import generator_class  # noqa: E402
 from governance.policy.loader import load_policy  # noqa: E402
-from governance.runner import ATTACK_CAP  # noqa: E402
-from governance.runner_eval import CandidateEvaluator  # noqa: E402
+from governance.services.runs.execute import ATTACK_CAP  # noqa: E402
+from governance.services.runs.evaluate import CandidateEvaluator  # noqa: E402
 
 
 def main() -> None:

@@ -43,7 +43,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from governance.ledger.chain import (  # noqa: E402
+from governance.audit.chain import (  # noqa: E402
     GENESIS_HASH,
     canonical_json,
     check_checkpoint,
@@ -216,14 +216,14 @@ def _timed(fn: object) -> float:
 
 
 def _open(url: str | None, home: Path) -> object:
-    from governance.config import Settings
-    from governance.context import Governance
+    from governance.core.config import Settings
+    from governance.services.context import Governance
 
     return Governance.open(Settings(home=home, database_url=url, environment="test"))
 
 
 def _append_many(gov: object, n: int, actor: str) -> None:
-    from governance.ledger.events import append_event
+    from governance.store.auditlog import append_event
 
     for i in range(n):
         with gov.session() as s:  # type: ignore[attr-defined]
@@ -236,7 +236,7 @@ def db_figures(name: str, url: str | None, home: Path, *, serial: int, threads: 
     """Serial and concurrent append throughput, then verify_log rate, on one database."""
     from sqlmodel import select
 
-    from governance.ledger.events import verify_log
+    from governance.store.auditlog import verify_log
     from governance.store.models import AuditEvent
 
     gov = _open(url, home)

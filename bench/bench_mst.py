@@ -74,8 +74,8 @@ def main() -> None:
     parser.add_argument("--notes", action="store_true", help="print the privacy notes")
     args = parser.parse_args()
 
-    classes = {"mst": ("governance.generators.mst", "MSTGenerator"),
-               "aim": ("governance.generators.aim", "AIMGenerator")}
+    classes = {"mst": ("governance.generators.marginal.mst", "MSTGenerator"),
+               "aim": ("governance.generators.marginal.aim", "AIMGenerator")}
     train, test, schema = load()
     control = tstr_auc(train, test)
     print(f"Adult: train {len(train)} rows, eval {len(test)} rows; "

@@ -1,6 +1,6 @@
 """``python -m governance`` is the ``govern`` command."""
 
-from governance.cli import main
+from governance.cli.app import main
 
 if __name__ == "__main__":
     main()

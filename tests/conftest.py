@@ -1,4 +1,4 @@
-"""Shared fixtures: isolated service homes, SQLite and PostgreSQL stores, doctests."""
+"""Shared fixtures: isolated service homes, SQLite and PostgreSQL stores."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from governance.config import Settings, get_settings
-from governance.context import Governance
+from governance.core.config import Settings, get_settings
+from governance.services.context import Governance
 from governance.store.db import dispose_engines
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,10 +80,3 @@ def any_gov(request: pytest.FixtureRequest, tmp_path: Path,
     yield Governance.open(s)
     get_settings.cache_clear()
     dispose_engines()
-
-
-@pytest.fixture(autouse=True)
-def _doctest_namespace(doctest_namespace: dict[str, object]) -> None:
-    import math
-
-    doctest_namespace["math"] = math

@@ -11,14 +11,14 @@ from sqlmodel import select
 from api.deps import Approver, Caller, Gov, Reader
 from api.routes.releases import data_response
 from api.routes.runs import get_visible_run
-from governance.ledger.approvals import (
+from governance.services.releases import (
     get_candidate,
     open_candidate_data,
     record_decision,
     release_for_candidate,
 )
 from governance.store.models import Decision
-from governance.views import candidate_view, decision_view, release_view
+from governance.services.views import candidate_view, decision_view, release_view
 
 router = APIRouter(prefix="/v1/candidates", tags=["candidates"])
 

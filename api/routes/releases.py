@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Approver, Caller, Gov, Reader
-from governance.errors import NotFoundError
-from governance.ledger.approvals import get_release, open_release, revoke_release
+from governance.core.errors import NotFoundError
+from governance.services.releases import get_release, open_release, revoke_release
 from governance.store.models import ApiKey, Release
-from governance.views import release_view
+from governance.services.views import release_view
 
 router = APIRouter(prefix="/v1/releases", tags=["releases"])
 

@@ -11,12 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import select
 
 from api.deps import MAX_OFFSET, Gov, Reader, Requester
-from governance.context import Governance
-from governance.errors import NotFoundError
+from governance.services.context import Governance
+from governance.core.errors import NotFoundError
 from governance.policy.library import policy_path
-from governance.runner import RunRequest, execute_run, request_cancel, submit_run
+from governance.services.runs.execute import RunRequest, execute_run, request_cancel, submit_run
 from governance.store.models import ApiKey, Run, loads
-from governance.views import run_view
+from governance.services.views import run_view
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
 _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run")
@@ -125,7 +125,7 @@ def read_frontier_png(run_id: str, gov: Gov, key: Reader) -> Response:
             responses={200: {"content": {"text/html": {}}}})
 def read_report(run_id: str, gov: Gov, key: Reader) -> Response:
     """The run's self-contained HTML report."""
-    from governance.report_io import render_html
+    from governance.services.reports import render_html
 
     get_visible_run(gov, run_id, key)
     return Response(render_html(gov, run_id), media_type="text/html",
@@ -136,7 +136,7 @@ def read_report(run_id: str, gov: Gov, key: Reader) -> Response:
 @router.get("/{run_id}/report.json")
 def read_report_json(run_id: str, gov: Gov, key: Reader) -> dict[str, Any]:
     """The run's report as JSON."""
-    from governance.report_io import render_json
+    from governance.services.reports import render_json
 
     get_visible_run(gov, run_id, key)
     return render_json(gov, run_id)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from governance.attacks.distance import (
+from governance.attacks.neighbors import (
     DEFAULT_BLOCK_BYTES,
     encode_for_distance,
     nearest_distances,
@@ -21,7 +21,7 @@ from governance.attacks.distance import (
 from governance.attacks.matching import row_keys
 from governance.datasets.encoding import PublicEncoder
 from governance.datasets.schema import Schema, conform
-from governance.errors import DatasetError, InputError
+from governance.core.errors import DatasetError, InputError
 
 Target = Literal["synthetic", "reference"]
 

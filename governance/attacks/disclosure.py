@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from governance.attacks.data import conformed
-from governance.attacks.result import to_json
+from governance.attacks.results import to_json
 from governance.datasets.schema import Schema
-from governance.errors import InputError, UntrustedSignalWarning
+from governance.core.errors import InputError, UntrustedSignalWarning
 
 INSTALL_HINT = ("the disclosure risks need the anonymeter library; install the optional "
                 "extra with: pip install 'synth-governance[disclosure]' (anonymeter pins "

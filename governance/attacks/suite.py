@@ -14,14 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-from governance.attacks.base import MembershipAttack
+from governance.attacks.membership.base import MembershipAttack
 from governance.attacks.data import AttackData
-from governance.attacks.density import DomiasAttack
-from governance.attacks.membership import DCRAttack, DCRDiffAttack, ExactMatchAttack, NNDRAttack
-from governance.attacks.result import MembershipResult, to_json
-from governance.attacks.shadow import ShadowAttack, ShadowResult
+from governance.attacks.membership.density import DomiasAttack
+from governance.attacks.membership.distance import DCRAttack, DCRDiffAttack, ExactMatchAttack, NNDRAttack
+from governance.attacks.results import MembershipResult, to_json
+from governance.attacks.membership.shadow import ShadowAttack, ShadowResult
 from governance.datasets.schema import Schema
-from governance.errors import InputError
+from governance.core.errors import InputError
 
 ATTACKS: dict[str, type[MembershipAttack]] = {
     cls.name: cls

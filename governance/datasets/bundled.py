@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from governance.errors import DatasetError
+from governance.core.errors import DatasetError
 
 BUNDLED = Path(__file__).with_name("bundled")
 SCHEMA_PATH = BUNDLED / "randhie.schema.yaml"

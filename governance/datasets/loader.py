@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from governance.errors import DatasetError
+from governance.core.errors import DatasetError
 
 _CHUNK = 1 << 20
 

@@ -20,7 +20,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from governance.errors import DatasetError, SchemaError, UnknownColumnError
+from governance.core.errors import DatasetError, SchemaError, UnknownColumnError
 
 ColumnType = Literal["numeric", "integer", "categorical"]
 Category = str | int | float | bool

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from governance.errors import DatasetError
+from governance.core.errors import DatasetError
 
 DEFAULT_FRACTIONS = (0.5, 0.25, 0.25)
 MIN_ROWS_PER_SPLIT = 20

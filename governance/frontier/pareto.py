@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from governance.errors import InputError
+from governance.core.errors import InputError
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import matplotlib.style
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from governance.errors import InputError
+from governance.core.errors import InputError
 from governance.frontier.pareto import FrontierPoint, on_frontier
 
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")

@@ -6,7 +6,7 @@ baselines) and ``dp_vae`` (a tabular VAE trained with Opacus DP-SGD). ``accounti
 holds the noise calibration and spent-epsilon helpers they share.
 """
 
-from governance.generators.accounting import (
+from governance.generators.privacy.accounting import (
     NoiseCalibration,
     calibrate_noise,
     preprocessing_record,

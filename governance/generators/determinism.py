@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from governance.errors import InputError
+from governance.core.errors import InputError
 
 
 def derive_seed(*parts: int) -> int:

@@ -10,17 +10,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from governance.errors import UnknownGeneratorError
+from governance.core.errors import UnknownGeneratorError
 from governance.generators.base import Generator
 
 # name -> "module:Class" (imported lazily so `govern --help` does not import torch)
 _BUILTIN: dict[str, str] = {
-    "gaussian_copula": "governance.generators.sdv_copula:GaussianCopulaGenerator",
-    "dp_vae": "governance.generators.dp_vae:DPVAEGenerator",
-    "ctgan": "governance.generators.sdv_deep:CTGANGenerator",
-    "tvae": "governance.generators.sdv_deep:TVAEGenerator",
-    "mst": "governance.generators.mst:MSTGenerator",
-    "aim": "governance.generators.aim:AIMGenerator",
+    "gaussian_copula": "governance.generators.sdv.copula:GaussianCopulaGenerator",
+    "dp_vae": "governance.generators.vae.dp_vae:DPVAEGenerator",
+    "ctgan": "governance.generators.sdv.deep:CTGANGenerator",
+    "tvae": "governance.generators.sdv.deep:TVAEGenerator",
+    "mst": "governance.generators.marginal.mst:MSTGenerator",
+    "aim": "governance.generators.marginal.aim:AIMGenerator",
 }
 _REGISTRY: dict[str, type[Any] | str] = dict(_BUILTIN)
 

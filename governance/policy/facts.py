@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from governance.errors import InputError
+from governance.core.errors import InputError
 
 # Names that stand for several facts, so a whole failed stage can be reported at once.
 FACT_GROUPS: dict[str, tuple[str, ...]] = {

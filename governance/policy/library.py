@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from governance.config import get_settings
-from governance.errors import NotFoundError
+from governance.core.config import get_settings
+from governance.core.errors import NotFoundError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 PACKAGED_DEFAULT = Path(__file__).with_name("default.yaml")

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from governance.errors import PolicyError
+from governance.core.errors import PolicyError
 from governance.policy._messages import message_for, render_loc
 from governance.policy._yaml import locate, read_yaml
 from governance.policy.models import Policy

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from governance.errors import ConflictError
+from governance.core.errors import ConflictError
 
 Value = float | str | None
 

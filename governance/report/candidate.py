@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from governance.errors import InputError
+from governance.core.errors import InputError
 from governance.report.notes import candidate_notes
 from governance.report.values import as_dict, as_list, dig, error_of, interval, plain
 
@@ -26,7 +26,7 @@ PRIVACY_FIELDS = ("epsilon_target", "epsilon_spent", "delta", "mechanism", "acco
 
 def goal_of(metric: str | None) -> str | None:
     """``"maximize"`` or ``"minimize"`` for a known metric key, else ``None``."""
-    from governance.utility import get_metric
+    from governance.evaluation import get_metric
 
     try:
         return get_metric(str(metric)).goal.value

@@ -17,7 +17,7 @@ import matplotlib.style
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from governance.errors import InputError
+from governance.core.errors import InputError
 
 DPI = 80
 _CHAR_INCHES = 0.062  # rough width of one character at 8 pt

@@ -79,8 +79,8 @@ def render_run_json(
     """Build the machine-readable run report (the HTML report's content, minus images).
 
     Args:
-        run: a ``governance.views.run_view`` document.
-        candidates: full ``governance.views.candidate_view`` documents, in report order.
+        run: a ``governance.services.views.run_view`` document.
+        candidates: full ``governance.services.views.candidate_view`` documents, in report order.
         frontier_png: the run's frontier plot; only its SHA-256 is recorded here.
         title: the report title; ``"Run report <run id>"`` when ``None``.
 

@@ -123,8 +123,8 @@ def render_run_report(
     """Render a run and its candidates as one self-contained HTML5 document.
 
     Args:
-        run: a ``governance.views.run_view`` document.
-        candidates: full ``governance.views.candidate_view`` documents, in report order;
+        run: a ``governance.services.views.run_view`` document.
+        candidates: full ``governance.services.views.candidate_view`` documents, in report order;
             any part may be missing or an ``{"error": ...}`` record.
         frontier_png: the run's frontier plot (PNG bytes), or ``None``.
         title: the report title; ``"Run report <run id>"`` when ``None``.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from governance.attacks.result import HIGH_DUPLICATE_RATE
+from governance.attacks.results import HIGH_DUPLICATE_RATE
 from governance.report.values import as_dict, as_list, error_of, number
 
 READING_GUIDE: tuple[str, ...] = (

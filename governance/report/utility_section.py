@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from governance.errors import InputError
+from governance.core.errors import InputError
 from governance.report.charts import SCENARIO_LABELS, confusion_png, lift_png
 from governance.report.markup import (
     Html, badge, fmt, fmt_ci, join, kv, missing, png_img, table, tag, ul,

@@ -1,6 +1,6 @@
 """Defensive readers for the run and candidate documents a report is built from.
 
-The documents come from ``governance.views`` (``run_view``, ``candidate_view``), were
+The documents come from ``governance.services.views`` (``run_view``, ``candidate_view``), were
 stored as JSON and may be incomplete: any part can be missing, of the wrong type, or an
 ``{"error": "..."}`` record. These helpers never raise on such input; they return
 ``None``, an empty container, or the error text, so a report always renders.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from governance.errors import IntegrityError, NotFoundError
+from governance.core.errors import IntegrityError, NotFoundError
 
 
 def frame_to_parquet_bytes(frame: pd.DataFrame) -> bytes:

@@ -3,7 +3,7 @@
 SQLite runs in WAL mode with a busy timeout, and every transaction starts with
 ``BEGIN IMMEDIATE`` so that concurrent writers queue on the database lock instead of
 failing on upgrade; appends to the audit chain are therefore serialised. PostgreSQL
-serialises appends by locking the audit head row (``governance.ledger.events``).
+serialises appends by locking the audit head row (``governance.store.auditlog``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
-from governance.errors import GovernanceError
+from governance.core.errors import GovernanceError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _ENGINES: dict[str, Engine] = {}

@@ -3,7 +3,7 @@
 Tables follow the ``XBase`` / ``X(table=True)`` / ``XPublic`` pattern. JSON-valued
 columns hold canonical JSON text; infinite epsilons are stored as NULL and shown as
 ``"inf"``. Audit events are append-only: nothing in the code base updates or deletes
-them, and the hash chain (``governance.ledger.chain``) makes any change visible.
+them, and the hash chain (``governance.audit.chain``) makes any change visible.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from api.deps import get_governance
 from api.main import app
 from api.ratelimit import RateLimiter, get_rate_limiter
-from governance.context import Governance
+from governance.services.context import Governance
 from tests.utils.api import make_key
 
 

@@ -25,11 +25,11 @@ from sqlmodel import select
 from api.deps import get_governance
 from api.main import app
 from api.ratelimit import RateLimiter, get_rate_limiter
-from governance.config import Settings, get_settings
-from governance.context import Governance
-from governance.datasets.registry import register_dataset
-from governance.ledger.approvals import record_decision
-from governance.runner import RunRequest, execute_run, submit_run
+from governance.core.config import Settings, get_settings
+from governance.services.context import Governance
+from governance.services.datasets import register_dataset
+from governance.services.releases import record_decision
+from governance.services.runs.execute import RunRequest, execute_run, submit_run
 from governance.store.db import dispose_engines
 from governance.store.models import ApiKey, Candidate, Release
 from tests.utils.api import make_key

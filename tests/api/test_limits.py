@@ -149,7 +149,7 @@ def test_full_buckets_are_pruned_past_the_client_cap():
 
 @pytest.mark.parametrize(("env", "expected"), [(None, DEFAULT_PER_MINUTE), ("5", 5), ("0", 0)])
 def test_limit_is_read_from_the_environment(monkeypatch, env, expected):
-    from governance.config import Settings
+    from governance.core.config import Settings
 
     # Setup
     if env is None:
@@ -163,7 +163,7 @@ def test_limit_is_read_from_the_environment(monkeypatch, env, expected):
 def test_a_malformed_limit_names_the_variable(monkeypatch):
     from pydantic import ValidationError
 
-    from governance.config import Settings
+    from governance.core.config import Settings
 
     # Setup
     monkeypatch.setenv(ENV_VAR, "lots")

@@ -31,8 +31,8 @@ import api.routes.runs as runs_module
 from api.deps import get_governance
 from api.main import app
 from api.ratelimit import RateLimiter, get_rate_limiter
-from governance.config import Settings, get_settings
-from governance.context import Governance
+from governance.core.config import Settings, get_settings
+from governance.services.context import Governance
 from governance.store.db import dispose_engines
 from tests.conftest import REPO
 from tests.utils.api import make_key

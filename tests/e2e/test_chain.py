@@ -88,8 +88,8 @@ def test_json_error_document(world):
 
 
 def test_release_flow_through_the_api(world, monkeypatch):
-    from governance.config import Settings
-    from governance.context import Governance
+    from governance.core.config import Settings
+    from governance.services.context import Governance
     from governance.store.db import dispose_engines
 
     # Setup: the API on the same home as the CLI run.

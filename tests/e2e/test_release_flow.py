@@ -12,10 +12,10 @@ from sqlmodel import select
 
 from api.deps import get_governance
 from api.main import app
-from governance.datasets.registry import register_dataset
-from governance.ledger.approvals import authorize_access
-from governance.ledger.events import verify_log
-from governance.runner import RunRequest, execute_run, submit_run
+from governance.services.datasets import register_dataset
+from governance.services.releases import authorize_access
+from governance.store.auditlog import verify_log
+from governance.services.runs.execute import RunRequest, execute_run, submit_run
 from governance.store.models import ApiKey, AuditEvent
 from tests.utils.api import make_key
 from tests.utils.data import MIXED_SCHEMA, mixed_table

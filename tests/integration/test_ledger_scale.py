@@ -12,9 +12,9 @@ import pytest
 from sqlmodel import select
 
 from bench.bench_ledger import MUTATIONS, build_chain, content_equal, mutate
-from governance.config import Settings
-from governance.context import Governance
-from governance.ledger.chain import (
+from governance.core.config import Settings
+from governance.services.context import Governance
+from governance.audit.chain import (
     canonical_json,
     check_checkpoint,
     event_body,
@@ -22,7 +22,7 @@ from governance.ledger.chain import (
     sign_checkpoint,
     verify_chain,
 )
-from governance.ledger.events import append_event, iter_events, verify_log
+from governance.store.auditlog import append_event, iter_events, verify_log
 from governance.store.models import AuditEvent, AuditHead
 
 KEY = "test-checkpoint-key"

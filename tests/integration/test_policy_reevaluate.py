@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from governance.config import Settings
-from governance.context import Governance
-from governance.datasets.registry import register_dataset
-from governance.errors import ConflictError
-from governance.ledger import events as ledger_events
-from governance.ledger.approvals import authorize_access, record_decision
-from governance.ledger.events import verify_log
+from governance.core.config import Settings
+from governance.services.context import Governance
+from governance.services.datasets import register_dataset
+from governance.core.errors import ConflictError
+from governance.store import auditlog as ledger_events
+from governance.services.releases import authorize_access, record_decision
+from governance.store.auditlog import verify_log
 from governance.policy import parse_policy
-from governance.policy.reevaluate import reevaluate
-from governance.runner import RunRequest, execute_run, submit_run
+from governance.services.reevaluate import reevaluate
+from governance.services.runs.execute import RunRequest, execute_run, submit_run
 from governance.store.db import dispose_engines
 from governance.store.models import ApiKey, AuditEvent, Candidate, Release
 from tests.utils.api import make_key

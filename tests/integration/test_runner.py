@@ -8,10 +8,10 @@ import json
 import pytest
 from sqlmodel import select
 
-from governance.datasets.registry import register_dataset
+from governance.services.datasets import register_dataset
 from governance.datasets.schema import infer_schema
-from governance.errors import BudgetExceededError
-from governance.runner import RunRequest, execute_run, submit_run
+from governance.core.errors import BudgetExceededError
+from governance.services.runs.execute import RunRequest, execute_run, submit_run
 from governance.store.models import BudgetCharge, Candidate, Run
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 
@@ -90,7 +90,7 @@ def test_data_derived_schema_voids_the_dp_claim(gov, tmp_path):
 
 
 def test_demo_smoke(gov):
-    from governance.demo import run_demo
+    from governance.services.demo import run_demo
 
     @contextlib.contextmanager
     def no_bar(_title):
@@ -106,7 +106,7 @@ def test_demo_smoke(gov):
 
     assert Path(summary["plot"]).read_bytes()[:4] == b"\x89PNG"
     assert (Path(summary["bundle"]) / "manifest.json").is_file()
-    from governance.ledger.bundle import verify_bundle
+    from governance.services.bundles import verify_bundle
 
     assert verify_bundle(Path(summary["bundle"])) == []
 
@@ -149,8 +149,8 @@ def test_deep_audit_runs_shadow_models_and_disclosure_risks(gov, tmp_path):
 
 
 def test_grid_gives_each_generator_the_budgets_it_can_take():
-    from governance.errors import InputError as GovInputError
-    from governance.runner import plan_grid
+    from governance.core.errors import InputError as GovInputError
+    from governance.services.runs.execute import plan_grid
 
     inf = float("inf")
     assert plan_grid(["mst", "dp_vae", "gaussian_copula"], [4.0, 1.0, inf]) == [

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from governance.errors import IntegrityError, NotFoundError
-from governance.ledger.budget import charge, remaining_budget, summarize
-from governance.ledger.events import append_event, verify_log
+from governance.core.errors import IntegrityError, NotFoundError
+from governance.services.budget import charge, remaining_budget, summarize
+from governance.store.auditlog import append_event, verify_log
 from governance.store.artifacts import ArtifactStore
 from governance.store.models import AuditEvent, Dataset
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from governance.auth import create_api_key
-from governance.context import Governance
+from governance.services.auth import create_api_key
+from governance.services.context import Governance
 
 
 def make_key(gov: Governance, name: str, role: str) -> dict[str, str]:

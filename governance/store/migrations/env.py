@@ -10,7 +10,7 @@ import governance.store.models  # noqa: F401  (registers the tables)
 target_metadata = SQLModel.metadata
 connection = context.config.attributes.get("connection")
 if connection is None:  # `alembic` CLI use: build an engine from the settings
-    from governance.config import get_settings
+    from governance.core.config import get_settings
     from governance.store.db import make_engine
 
     connection = make_engine(get_settings().resolved_database_url).connect()

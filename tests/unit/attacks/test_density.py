@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from governance.attacks.density import (
+from governance.attacks.membership.density import (
     DomiasAttack,
     GaussianKDE,
     density_columns,

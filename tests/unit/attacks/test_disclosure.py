@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from governance.attacks import disclosure_risks, run_membership_audit
-from governance.errors import InputError
+from governance.core.errors import InputError
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 
 N = 300
@@ -66,11 +66,15 @@ def test_project_risks_agree_with_anonymeter_within_its_intervals(rows):
             secret=report.inference.setting["secret"],
             aux_cols=report.inference.setting["aux_cols"]).evaluate(n_jobs=1),
     }
-    # Assert (same library, so this checks the wiring, not the statistics)
+    # Assert (same library, so this checks the wiring, not the statistics). The two runs
+    # draw different attack queries (anonymeter's multivariate queries also depend on the
+    # process's string-hash seed), so they are two estimates of one risk: their intervals
+    # must overlap, which two 95% intervals of one quantity fail to do far less than 1% of
+    # the time, while a wiring error (wrong frames or columns) separates them.
     for kind, evaluator in direct.items():
         theirs = evaluator.risk()
         ours = getattr(report, kind)
-        assert theirs.ci[0] - 1e-9 <= ours.value <= theirs.ci[1] + 1e-9, kind
+        assert ours.ci[0] - 1e-9 <= theirs.ci[1] and theirs.ci[0] - 1e-9 <= ours.ci[1], kind
         assert ours.ci[0] <= ours.value <= ours.ci[1]
     assert report.subsampled is None
     assert set(report.summary()) == {"singling_out", "linkability", "inference"}

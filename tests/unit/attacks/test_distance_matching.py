@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from scipy.spatial.distance import cdist
 
-from governance.attacks.distance import (
+from governance.attacks.neighbors import (
     encode_for_distance,
     nearest_distances,
     nearest_neighbours,
@@ -11,7 +11,7 @@ from governance.attacks.distance import (
 from governance.attacks.matching import duplicate_rate, exact_match_mask, row_keys
 from governance.datasets.encoding import PublicEncoder
 from governance.datasets.schema import Schema, conform
-from governance.errors import InputError
+from governance.core.errors import InputError
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 
 SMALL = Schema.model_validate({"columns": {

@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from governance.attacks.epsilon import empirical_epsilon_lb, epsilon_from_rates
-from governance.errors import InputError
+from governance.attacks.stats.epsilon import empirical_epsilon_lb, epsilon_from_rates
+from governance.core.errors import InputError
 
 
 @pytest.mark.parametrize("tpr_low, fpr_high, delta, expected", [

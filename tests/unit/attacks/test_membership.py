@@ -9,7 +9,7 @@ from governance.attacks import (
     NNDRAttack,
 )
 from governance.datasets.schema import Schema
-from governance.errors import (
+from governance.core.errors import (
     ConflictError,
     DatasetError,
     InputError,

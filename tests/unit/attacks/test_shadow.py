@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from governance.attacks import ShadowAttack, run_membership_audit
-from governance.attacks.shadow import SyntheticFeatures, max_resolvable_epsilon
-from governance.errors import ConflictError, InputError
+from governance.attacks.membership.shadow import SyntheticFeatures, max_resolvable_epsilon
+from governance.core.errors import ConflictError, InputError
 from governance.generators.base import PrivacySpend
 from governance.generators.fake import FakeGenerator
 from tests.utils.data import MIXED_SCHEMA, mixed_table

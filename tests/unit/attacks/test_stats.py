@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from governance.attacks.stats import (
+from governance.attacks.stats.roc import (
     clopper_pearson,
     membership_advantage,
     null_auc_se,
@@ -12,7 +12,7 @@ from governance.attacks.stats import (
     roc_points,
     tpr_at_fpr,
 )
-from governance.errors import InputError
+from governance.core.errors import InputError
 
 
 def test_auc_hand_case_with_ties():

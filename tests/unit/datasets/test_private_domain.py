@@ -19,7 +19,7 @@ from governance.datasets.private_domain import (
     threshold,
 )
 from governance.datasets.schema import Schema
-from governance.errors import InputError, UnknownColumnError
+from governance.core.errors import InputError, UnknownColumnError
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 
 NUM = Schema.model_validate({"columns": {"x": {"type": "numeric", "min": -10, "max": 10}}})
@@ -238,7 +238,7 @@ TINY = {"epochs": 1, "batch_size": 64, "hidden": 32, "latent_dim": 4}
 
 @pytest.fixture(scope="module")
 def learned_fit():
-    from governance.generators.dp_vae import DPVAEGenerator
+    from governance.generators.vae.dp_vae import DPVAEGenerator
 
     return DPVAEGenerator(epsilon=1.0, seed=5, preprocessing_epsilon=0.2, **TINY).fit(
         mixed_table(400), MIXED_SCHEMA)
@@ -275,7 +275,7 @@ def test_dp_vae_samples_from_a_learned_domain_fit_the_schema(learned_fit):
 def test_dp_vae_learns_every_column_of_a_data_derived_schema():
     # Setup
     from governance.datasets.schema import conform, infer_schema
-    from governance.generators.dp_vae import DPVAEGenerator
+    from governance.generators.vae.dp_vae import DPVAEGenerator
 
     data = mixed_table(400)
     schema = infer_schema(data)
@@ -292,7 +292,7 @@ def test_dp_vae_learns_every_column_of_a_data_derived_schema():
 
 def test_dp_vae_control_can_learn_its_domain_too():
     # Setup
-    from governance.generators.dp_vae import DPVAEGenerator
+    from governance.generators.vae.dp_vae import DPVAEGenerator
 
     # Run
     spend = DPVAEGenerator(seed=1, preprocessing_epsilon=0.5, **TINY).fit(
@@ -308,7 +308,7 @@ def test_dp_vae_control_can_learn_its_domain_too():
                                        (math.nan, "finite number >= 0")])
 def test_dp_vae_refuses_a_preprocessing_share_that_leaves_no_training_budget(pre, match):
     # Setup
-    from governance.generators.dp_vae import DPVAEGenerator
+    from governance.generators.vae.dp_vae import DPVAEGenerator
 
     # Run / Assert
     with pytest.raises(InputError, match=match):
@@ -317,7 +317,7 @@ def test_dp_vae_refuses_a_preprocessing_share_that_leaves_no_training_budget(pre
 
 def test_dp_vae_refuses_preprocessing_with_nothing_to_learn():
     # Setup
-    from governance.generators.dp_vae import DPVAEGenerator
+    from governance.generators.vae.dp_vae import DPVAEGenerator
 
     # Run / Assert
     with pytest.raises(InputError, match="no numeric column"):

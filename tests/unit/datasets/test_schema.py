@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from governance.datasets.schema import conform, infer_schema, load_schema, parse_schema
-from governance.errors import DatasetError, SchemaError, UnknownColumnError
+from governance.core.errors import DatasetError, SchemaError, UnknownColumnError
 from tests.utils.data import MIXED_SCHEMA, mixed_table, randhie, randhie_schema
 
 

@@ -1,8 +1,5 @@
-import doctest
-import importlib
 import types
 
-import pytest
 
 import governance.frontier as frontier_pkg
 
@@ -14,12 +11,3 @@ def test_all_matches_the_public_names():
 
     # Assert
     assert set(frontier_pkg.__all__) == public
-
-
-@pytest.mark.parametrize("module", ["governance.frontier", "governance.frontier.pareto"])
-def test_doctests(module):
-    # Run
-    result = doctest.testmod(importlib.import_module(module))
-
-    # Assert
-    assert result.attempted > 0 and result.failed == 0

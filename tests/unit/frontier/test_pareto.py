@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from governance.errors import InputError
+from governance.core.errors import InputError
 from governance.frontier import (
     FrontierPoint,
     frontier_table,

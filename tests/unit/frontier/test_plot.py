@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from governance.errors import InputError
+from governance.core.errors import InputError
 from governance.frontier import FrontierPoint, plot_frontier
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from opacus.accountants import PRVAccountant, RDPAccountant
 
 from governance.datasets.schema import Schema
-from governance.errors import GovernanceError, InputError
-from governance.generators import accounting
-from governance.generators.accounting import (
+from governance.core.errors import GovernanceError, InputError
+from governance.generators.privacy import accounting
+from governance.generators.privacy.accounting import (
     MAX_PRV_GRID,
     calibrate_noise,
     preprocessing_record,

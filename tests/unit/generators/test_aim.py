@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from governance.datasets.schema import Schema, conform
-from governance.errors import InputError
-from governance.generators.aim import AIMGenerator
-from governance.generators.marginal_steps import mbi_session, pooled
+from governance.core.errors import InputError
+from governance.generators.marginal.aim import AIMGenerator
+from governance.generators.marginal.steps import mbi_session, pooled
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 
 FAST = {"iters": 100, "round_iters": 50}

@@ -9,10 +9,10 @@ import torch
 from torch import nn
 
 from governance.datasets.encoding import PublicEncoder
-from governance.generators.bk_clipping import CLIP_EPS, LinearClipper
-from governance.generators.dp_sgd import _summed_grad_optimizer
-from governance.generators.dp_vae import DPVAEGenerator
-from governance.generators.vae import TabularVAE, VAELoss, build_heads
+from governance.generators.vae.bk_clipping import CLIP_EPS, LinearClipper
+from governance.generators.vae.dp_sgd import _summed_grad_optimizer
+from governance.generators.vae.dp_vae import DPVAEGenerator
+from governance.generators.vae.model import TabularVAE, VAELoss, build_heads
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 
 

@@ -13,14 +13,14 @@ import pandas as pd
 import pytest
 
 from governance.datasets.schema import Schema
-from governance.errors import InputError
-from governance.generators.discretize import PublicDiscretizer
-from governance.generators.marginal_model import (
+from governance.core.errors import InputError
+from governance.generators.marginal.discretize import PublicDiscretizer
+from governance.generators.marginal.model import (
     _stratified_uniforms,
     model_marginals,
     sample_records,
 )
-from governance.generators.marginal_steps import (
+from governance.generators.marginal.steps import (
     decompress,
     exponential_mechanism,
     marginal,
@@ -28,7 +28,7 @@ from governance.generators.marginal_steps import (
     support_mapping,
     total_estimate,
 )
-from governance.generators.zcdp import (
+from governance.generators.privacy.zcdp import (
     cdp_delta,
     cdp_eps,
     cdp_rho,
@@ -244,8 +244,8 @@ LOOPY_CLIQUES = [("a", "b"), ("b", "c"), ("c", "d"), ("a", "d"), ("a", "c")]
 LOOPY_SCRIPT = """
 import hashlib, numpy as np
 from tests.unit.generators.test_dp_marginals import loopy_model
-from governance.generators.marginal_model import sample_records
-from governance.generators.marginal_steps import mbi_session
+from governance.generators.marginal.model import sample_records
+from governance.generators.marginal.steps import mbi_session
 with mbi_session() as mbi:
     codes = sample_records(mbi, loopy_model(mbi)[0], 2000, np.random.default_rng(5))
 print(hashlib.sha256(np.stack(list(codes.values())).tobytes()).hexdigest())

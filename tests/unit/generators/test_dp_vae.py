@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from governance.datasets.schema import Schema, conform
-from governance.errors import BudgetExceededError, InputError
-from governance.generators.dp_vae import CONTROL_MECHANISM, MECHANISM, DPVAEGenerator
+from governance.core.errors import BudgetExceededError, InputError
+from governance.generators.vae.dp_vae import CONTROL_MECHANISM, MECHANISM, DPVAEGenerator
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 
 TINY = {"epochs": 1, "batch_size": 64, "hidden": 32, "latent_dim": 4}
@@ -156,7 +156,7 @@ def test_prv_failure_during_fit_is_recorded_in_the_privacy_spend(monkeypatch):
 
 def test_a_spend_above_the_target_is_refused_not_reported(monkeypatch):
     # Setup: the accountant's final figure disagrees with the calibration (numerical slack)
-    import governance.generators.dp_vae as dp_vae
+    import governance.generators.vae.dp_vae as dp_vae
 
     monkeypatch.setattr(dp_vae, "spent_epsilon", lambda **kwargs: 1.0001)
     gen = DPVAEGenerator(epsilon=1.0, accountant="rdp", **TINY)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from governance.datasets.schema import Schema, conform
-from governance.errors import InputError
+from governance.core.errors import InputError
 from governance.generators import Generator, create_generator
 from tests.utils.data import MIXED_SCHEMA, mixed_table, randhie, randhie_schema
 

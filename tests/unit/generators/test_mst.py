@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from governance.datasets.schema import Schema, conform
-from governance.errors import InputError
+from governance.core.errors import InputError
 from governance.generators.base import Generator
-from governance.generators.mst import MSTGenerator, fit_one_way
-from governance.generators.zcdp import cdp_eps, cdp_rho
+from governance.generators.marginal.mst import MSTGenerator, fit_one_way
+from governance.generators.privacy.zcdp import cdp_eps, cdp_rho
 from tests.utils.data import MIXED_SCHEMA, mixed_table, randhie, randhie_schema
 
 N = 200

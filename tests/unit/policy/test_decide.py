@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from governance.errors import ConflictError, InputError
+from governance.core.errors import ConflictError, InputError
 from governance.policy import (
     CandidateFacts,
     MetricError,

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from governance.errors import PolicyError
+from governance.core.errors import PolicyError
 from governance.policy import (
     Policy,
     check_policy,

@@ -1,4 +1,4 @@
-"""Hand-built run and candidate documents in the shapes of ``governance.views``.
+"""Hand-built run and candidate documents in the shapes of ``governance.services.views``.
 
 They copy the JSON the runner stores (``AuditReport.as_dict``, ``UtilityResult.as_dict``,
 ``FidelityResult.as_dict``, ``Verdict.as_dict``, ``PrivacySpend.as_dict``), small but

@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from governance.errors import InputError
+from governance.core.errors import InputError
 from governance.report import confusion_png, lift_png
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

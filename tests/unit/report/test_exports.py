@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
 
-import pytest
 
 import governance.report as report
 
@@ -18,12 +15,3 @@ def test_all_matches_public_names() -> None:
     # Assert
     assert set(report.__all__) == public - modules
     assert sorted(report.__all__) == sorted(set(report.__all__))
-
-
-@pytest.mark.parametrize("module", ["values", "markup", "content", "html"])
-def test_docstring_examples(module: str) -> None:
-    # Run
-    result = doctest.testmod(importlib.import_module(f"governance.report.{module}"))
-
-    # Assert
-    assert result.attempted > 0 and result.failed == 0

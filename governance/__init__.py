@@ -1,0 +1,1 @@
+"""Privacy-aware governance for synthetic tabular data."""

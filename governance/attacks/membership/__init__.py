@@ -1,0 +1,1 @@
+"""Membership-inference attacks: distance, density and shadow-model attacks."""

@@ -1,0 +1,152 @@
+"""The result of one membership attack, and the one function that scores an attack.
+
+``score_membership`` turns member and non-member scores into every reported metric, so
+all attacks report the same figures computed the same way; its sanity checks (in the
+spirit of anonymeter's ``EvaluationResults._sanity_check``) become strings in
+``notes`` and ``warnings`` rather than Python warnings unless ``warn=True``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings as pywarnings
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from governance.attacks.stats.epsilon import empirical_epsilon_lb
+from governance.attacks.stats.roc import membership_advantage, null_auc_se, roc_auc, tpr_at_fpr
+from governance.core.errors import UntrustedSignalWarning
+
+HIGH_DUPLICATE_RATE = 0.05
+NOISE_SE = 2.0
+
+
+@dataclass(frozen=True)
+class MembershipResult:
+    """Every figure one membership attack reports (see ``score_membership``)."""
+
+    attack: str
+    auc: float
+    tpr_at_1pct: float | None
+    tpr_at_01pct: float | None
+    tpr_notes: tuple[str, ...]
+    advantage: float
+    epsilon_lb: float
+    epsilon_lb_detail: dict[str, Any]
+    n_members: int
+    n_nonmembers: int
+    n_synthetic: int
+    duplicate_rate: float
+    exact_match_members: float
+    exact_match_nonmembers: float
+    subsampled: dict[str, Any] | None
+    notes: tuple[str, ...]
+    warnings: tuple[str, ...]
+    auc_null_se: float
+    n_reference: int | None = None
+
+    @property
+    def trusted(self) -> bool:
+        """False when a sanity check flagged the signal (see ``warnings``)."""
+        return not self.warnings
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: no NaN or infinity (``None`` or the strings ``"inf"``)."""
+        return {f.name: to_json(getattr(self, f.name)) for f in fields(self)}
+
+
+def to_json(value: Any) -> Any:
+    """Recursively turn tuples into lists, numpy scalars into Python, inf into strings."""
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+    return value
+
+
+def score_membership(
+    attack: str,
+    member_scores: np.ndarray,
+    nonmember_scores: np.ndarray,
+    *,
+    n_synthetic: int,
+    duplicate_rate: float,
+    exact_match_members: float,
+    exact_match_nonmembers: float,
+    delta: float = 1e-5,
+    seed: int = 0,
+    subsampled: dict[str, Any] | None = None,
+    notes: tuple[str, ...] = (),
+    n_reference: int | None = None,
+    warn: bool = False,
+) -> MembershipResult:
+    """Compute AUC, TPR at 1 % and 0.1 % FPR, advantage and the epsilon lower bound.
+
+    Args:
+        attack: the attack's name.
+        member_scores: higher means "more likely a member".
+        nonmember_scores: scores of the non-members.
+        n_synthetic: synthetic rows attacked.
+        duplicate_rate: fraction of non-members that exactly duplicate a member.
+        exact_match_members: fraction of members with an exact copy in the synthetic data.
+        exact_match_nonmembers: the same for non-members.
+        delta: delta of the epsilon bound.
+        seed: seeds the half split of the epsilon bound.
+        subsampled: what was subsampled and how much, or ``None``.
+        notes: attack-specific notes to keep.
+        n_reference: rows of the real reference sample, for attacks that use one.
+        warn: also emit every sanity warning as ``UntrustedSignalWarning``.
+    """
+    pos = np.asarray(member_scores, dtype=np.float64)
+    neg = np.asarray(nonmember_scores, dtype=np.float64)
+    auc = roc_auc(pos, neg)
+    se = null_auc_se(pos.size, neg.size)
+    tpr1, why1 = tpr_at_fpr(pos, neg, 0.01)
+    tpr01, why01 = tpr_at_fpr(pos, neg, 0.001)
+    tpr_notes = tuple(w for w in (why1, why01) if w)
+    audit = empirical_epsilon_lb(pos, neg, delta=delta, seed=seed)
+    all_notes = list(notes)
+    alerts = [f"{attack}: {w}; the metric could not be resolved" for w in tpr_notes]
+    near_chance = abs(auc - 0.5) < NOISE_SE * se
+    if near_chance and duplicate_rate >= HIGH_DUPLICATE_RATE:
+        alerts.append(
+            f"{attack}: AUC {auc:.3f} is within noise of 0.5 (2 SE = {NOISE_SE * se:.3f}) while "
+            f"{duplicate_rate:.1%} of non-members exactly duplicate a member; such rows cannot "
+            "be told apart by any attack, so a chance-level AUC is weak evidence of privacy"
+        )
+    elif near_chance:
+        all_notes.append(
+            f"AUC {auc:.3f} is within noise of 0.5 (2 SE = {NOISE_SE * se:.3f}): no evidence "
+            "of membership leakage from this attack"
+        )
+    elif auc < 0.5:
+        all_notes.append(
+            f"AUC {auc:.3f} is significantly below 0.5: non-members look more member-like "
+            "than members to this attack"
+        )
+    all_notes.append(
+        "advantage is maximised over thresholds on the same scores (in-sample); the "
+        "epsilon bound picks its threshold on one half and counts on the other"
+    )
+    if warn:
+        for alert in alerts:
+            pywarnings.warn(alert, UntrustedSignalWarning, stacklevel=2)
+    return MembershipResult(
+        attack=attack, auc=auc, tpr_at_1pct=tpr1, tpr_at_01pct=tpr01, tpr_notes=tpr_notes,
+        advantage=membership_advantage(pos, neg), epsilon_lb=audit.epsilon_lb,
+        epsilon_lb_detail=audit.as_dict(), n_members=int(pos.size),
+        n_nonmembers=int(neg.size), n_synthetic=int(n_synthetic),
+        duplicate_rate=float(duplicate_rate), exact_match_members=float(exact_match_members),
+        exact_match_nonmembers=float(exact_match_nonmembers), subsampled=subsampled,
+        notes=tuple(all_notes), warnings=tuple(alerts), auc_null_se=se,
+        n_reference=n_reference,
+    )

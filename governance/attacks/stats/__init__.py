@@ -1,0 +1,1 @@
+"""Statistics of attack scores: ROC, TPR at low FPR, advantage, epsilon bounds."""

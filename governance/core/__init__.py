@@ -1,0 +1,1 @@
+"""What every layer shares: errors, settings, the JSON codec and common types."""

@@ -1,0 +1,1 @@
+"""Source tables: schemas with public domains, encodings built from them, loading, splits."""

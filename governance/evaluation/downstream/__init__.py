@@ -1,0 +1,1 @@
+"""Downstream metrics, one class per file, in the style of SDMetrics' BaseMetric."""

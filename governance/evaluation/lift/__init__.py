@@ -1,0 +1,1 @@
+"""Lift over the real-only control: scenarios, models, bootstrap intervals."""

@@ -1,0 +1,109 @@
+"""What downstream task a candidate is judged on: target, kind, primary metric, model."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from governance.datasets.schema import Schema
+from governance.core.errors import InputError
+from governance.evaluation.downstream.metrics import DEFAULT_PRIMARY, KINDS, get_metric, metrics_for
+
+Kind = Literal["binary", "multiclass", "regression"]
+ModelName = Literal["hgb", "logistic", "random_forest"]
+MODELS: tuple[str, ...] = ("hgb", "logistic", "random_forest")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A downstream prediction task.
+
+    ``kind`` and ``metric`` may be left out and are then filled in from the schema by
+    :meth:`resolve`: a categorical target with 2 categories is ``binary``, with more it
+    is ``multiclass``; a numeric or integer target is ``regression``. The default
+    primary metric is ``roc_auc``, ``macro_f1`` or ``r2`` respectively.
+
+    Args:
+        target: the column to predict.
+        kind: ``"binary"``, ``"multiclass"`` or ``"regression"``; inferred when None.
+        metric: the primary metric key; the kind's default when None.
+        model: ``"hgb"`` (HistGradientBoosting with native categorical splits),
+            ``"logistic"`` (classification only) or ``"random_forest"``.
+        scarce_fraction: share of the real train split kept for the scarce scenarios.
+        min_scarce_rows: the scarce subset has at least this many rows.
+
+    >>> from governance.datasets.schema import Schema
+    >>> s = Schema.model_validate({"columns": {
+    ...     "x": {"type": "numeric", "min": 0, "max": 1},
+    ...     "y": {"type": "categorical", "categories": ["a", "b"]}}})
+    >>> TaskSpec(target="y").resolve(s).metric
+    'roc_auc'
+    """
+
+    target: str
+    kind: Kind | None = None
+    metric: str | None = None
+    model: ModelName = "hgb"
+    scarce_fraction: float = 0.05
+    min_scarce_rows: int = 50
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise InputError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
+        if self.kind is not None and self.kind not in KINDS:
+            raise InputError(f"unknown task kind {self.kind!r}; choose one of {', '.join(KINDS)}")
+        if not 0.0 < self.scarce_fraction < 1.0:
+            raise InputError(
+                f"scarce_fraction must lie strictly between 0 and 1, got {self.scarce_fraction}"
+            )
+        if self.min_scarce_rows < 2:
+            raise InputError(f"min_scarce_rows must be at least 2, got {self.min_scarce_rows}")
+        if self.metric is not None:
+            get_metric(self.metric)
+        if self.kind is not None:
+            self._check_kind(self.kind)
+
+    def _check_kind(self, kind: str) -> None:
+        if self.model == "logistic" and kind == "regression":
+            raise InputError(
+                "model 'logistic' is a classifier; use 'hgb' or 'random_forest' for a "
+                "regression target"
+            )
+        if self.metric is not None and kind not in get_metric(self.metric).kinds:
+            valid = ", ".join(m.key for m in metrics_for(kind))
+            raise InputError(
+                f"metric {self.metric!r} does not apply to a {kind} task; valid metrics: {valid}"
+            )
+
+    def resolve(self, schema: Schema) -> TaskSpec:
+        """Return a copy with ``kind`` and ``metric`` filled in and checked against ``schema``.
+
+        Raises:
+            UnknownColumnError: if the target is not a schema column (lists the columns).
+            InputError: if the kind does not fit the target column, or the metric the kind.
+        """
+        spec = schema.require(self.target)
+        if spec.type == "categorical":
+            n = len(spec.categories or [])
+            if n < 2:
+                raise InputError(
+                    f"target {self.target!r} has a single category; a classification target "
+                    "needs at least 2 categories in the schema"
+                )
+            inferred = "binary" if n == 2 else "multiclass"
+            allowed = {inferred, "multiclass"} if n == 2 else {"multiclass"}
+        else:
+            inferred, allowed = "regression", {"regression"}
+        kind = self.kind or inferred
+        if kind not in allowed:
+            raise InputError(
+                f"target {self.target!r} is a {spec.type} column, which cannot be a {kind} "
+                f"target; use kind={inferred!r} or leave kind unset"
+            )
+        self._check_kind(kind)
+        return dataclasses.replace(self, kind=kind, metric=self.metric or DEFAULT_PRIMARY[kind])
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of the fields."""
+        return dataclasses.asdict(self)

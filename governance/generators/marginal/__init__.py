@@ -1,0 +1,1 @@
+"""DP marginal generators (MST, AIM) on a public discretisation, accounted in zCDP."""

@@ -1,0 +1,1 @@
+"""Privacy accounting: noise calibration, spent epsilon, zCDP conversions."""

@@ -1,0 +1,1 @@
+"""SDV single-table synthesizers as non-private baselines."""

@@ -1,0 +1,1 @@
+"""A tabular VAE trained with DP-SGD (Opacus sampler, noise and accountant)."""

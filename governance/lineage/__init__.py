@@ -1,0 +1,1 @@
+"""Lineage documents and OpenLineage events for compliance tools."""

@@ -1,0 +1,1 @@
+"""Frontier runs: submission, execution, per-candidate evaluation and executors."""
