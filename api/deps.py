@@ -8,12 +8,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from governance.services.auth import authenticate
 from governance.core.config import Settings, get_settings
-from governance.services.context import Governance
 from governance.core.errors import AuthenticationError, InputError, PermissionDeniedError
+from governance.services.auth import authenticate
+from governance.services.context import Governance
 from governance.store.models import ApiKey
-
 
 #: Largest offset or sequence number a list endpoint accepts (a signed 64-bit integer).
 MAX_OFFSET = 2**63 - 1
@@ -73,7 +72,7 @@ def _query_names(dependant: Any) -> set[str]:
 
 
 def reject_unknown_query(request: Request, _key: Caller) -> None:
-    """Refuse query parameters the operation does not declare (a typo must not pass silently).
+    """Refuse undeclared or repeated query parameters (a typo must not pass silently).
 
     Raises:
         InputError: a parameter the OpenAPI spec does not list for this operation.
@@ -87,6 +86,10 @@ def reject_unknown_query(request: Request, _key: Caller) -> None:
     if unknown:
         raise InputError(f"unknown query parameter(s) {', '.join(map(repr, unknown))}; this "
                          f"operation takes: {', '.join(sorted(declared)) or 'none'}")
+    repeated = sorted({k for k in request.query_params if len(request.query_params.getlist(k)) > 1})
+    if repeated:
+        raise InputError(f"query parameter(s) {', '.join(map(repr, repeated))} given more than "
+                         "once; each takes a single value")
 
 
 def require(*roles: str) -> Callable[[ApiKey], ApiKey]:

@@ -48,14 +48,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_generators import ADULT, ADULT_SCHEMA  # noqa: E402
 
 from governance.cli.app import parse_epsilons  # noqa: E402
-from governance.services.datasets import Splits  # noqa: E402
 from governance.datasets.schema import conform, load_schema  # noqa: E402
 from governance.datasets.splits import make_split  # noqa: E402
-from governance.services.runs.executors import GenerationTask, generate  # noqa: E402
 from governance.generators import generator_class  # noqa: E402
 from governance.policy.loader import load_policy  # noqa: E402
-from governance.services.runs.execute import ATTACK_CAP  # noqa: E402
+from governance.services.datasets import Splits  # noqa: E402
 from governance.services.runs.evaluate import CandidateEvaluator  # noqa: E402
+from governance.services.runs.execute import ATTACK_CAP  # noqa: E402
+from governance.services.runs.executors import GenerationTask, generate  # noqa: E402
 
 
 def main() -> None:

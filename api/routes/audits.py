@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from sqlmodel import select
 
 from api.deps import MAX_OFFSET, Auditor, Gov, Reader
-from governance.store.auditlog import verify_log
 from governance.services.lineage import lineage
+from governance.store.auditlog import verify_log
 from governance.store.models import AuditEvent, loads
 
 router = APIRouter(prefix="/v1", tags=["audit"])

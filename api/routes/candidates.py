@@ -17,8 +17,8 @@ from governance.services.releases import (
     record_decision,
     release_for_candidate,
 )
-from governance.store.models import Decision
 from governance.services.views import candidate_view, decision_view, release_view
+from governance.store.models import Decision
 
 router = APIRouter(prefix="/v1/candidates", tags=["candidates"])
 

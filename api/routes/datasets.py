@@ -10,12 +10,12 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from sqlmodel import select
 
 from api.deps import MAX_OFFSET, Gov, Reader, Requester
-from governance.services.datasets import get_dataset, register_dataset
-from governance.datasets.schema import parse_schema
 from governance.core.errors import DatasetError, InputError, PayloadTooLargeError, SchemaError
+from governance.datasets.schema import parse_schema
 from governance.services.budget import summarize
-from governance.store.models import Dataset
+from governance.services.datasets import get_dataset, register_dataset
 from governance.services.views import dataset_view
+from governance.store.models import Dataset
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 _SUFFIXES = {".csv", ".parquet", ".pq"}

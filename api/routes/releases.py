@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import Approver, Caller, Gov, Reader
 from governance.core.errors import NotFoundError
 from governance.services.releases import get_release, open_release, revoke_release
-from governance.store.models import ApiKey, Release
 from governance.services.views import release_view
+from governance.store.models import ApiKey, Release
 
 router = APIRouter(prefix="/v1/releases", tags=["releases"])
 

@@ -11,12 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import select
 
 from api.deps import MAX_OFFSET, Gov, Reader, Requester
-from governance.services.context import Governance
 from governance.core.errors import NotFoundError
 from governance.policy.library import policy_path
+from governance.services.context import Governance
 from governance.services.runs.execute import RunRequest, execute_run, request_cancel, submit_run
-from governance.store.models import ApiKey, Run, loads
 from governance.services.views import run_view
+from governance.store.models import ApiKey, Run, loads
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
 _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run")

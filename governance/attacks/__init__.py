@@ -9,20 +9,22 @@ bound with Clopper-Pearson intervals, exact-match rates and the real data's own
 duplicate rate. ``run_membership_audit`` runs the suite on one candidate.
 """
 
-from governance.attacks.membership.base import MembershipAttack
 from governance.attacks.data import AttackData
-from governance.attacks.membership.density import DomiasAttack, GaussianKDE, density_columns, scott_factor
 from governance.attacks.disclosure import DisclosureReport, DisclosureRisk, disclosure_risks
-from governance.attacks.neighbors import (
-    encode_for_distance,
-    iter_product_blocks,
-    nearest_distances,
-    nearest_neighbours,
-)
-from governance.attacks.stats.epsilon import EpsilonAudit, empirical_epsilon_lb, epsilon_from_rates
 from governance.attacks.matching import duplicate_rate, exact_match_mask, row_keys
-from governance.attacks.membership.distance import DCRAttack, DCRDiffAttack, ExactMatchAttack, NNDRAttack
-from governance.attacks.results import MembershipResult, score_membership
+from governance.attacks.membership.base import MembershipAttack
+from governance.attacks.membership.density import (
+    DomiasAttack,
+    GaussianKDE,
+    density_columns,
+    scott_factor,
+)
+from governance.attacks.membership.distance import (
+    DCRAttack,
+    DCRDiffAttack,
+    ExactMatchAttack,
+    NNDRAttack,
+)
 from governance.attacks.membership.shadow import (
     ShadowAttack,
     ShadowResult,
@@ -30,6 +32,14 @@ from governance.attacks.membership.shadow import (
     SyntheticFeatures,
     max_resolvable_epsilon,
 )
+from governance.attacks.neighbors import (
+    encode_for_distance,
+    iter_product_blocks,
+    nearest_distances,
+    nearest_neighbours,
+)
+from governance.attacks.results import MembershipResult, score_membership
+from governance.attacks.stats.epsilon import EpsilonAudit, empirical_epsilon_lb, epsilon_from_rates
 from governance.attacks.stats.roc import (
     clopper_pearson,
     membership_advantage,

@@ -13,15 +13,15 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from governance.attacks.matching import row_keys
 from governance.attacks.neighbors import (
     DEFAULT_BLOCK_BYTES,
     encode_for_distance,
     nearest_distances,
 )
-from governance.attacks.matching import row_keys
+from governance.core.errors import DatasetError, InputError
 from governance.datasets.encoding import PublicEncoder
 from governance.datasets.schema import Schema, conform
-from governance.core.errors import DatasetError, InputError
 
 Target = Literal["synthetic", "reference"]
 

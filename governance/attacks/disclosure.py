@@ -9,26 +9,24 @@ evaluator and keeps their raw figures next to each risk and its confidence inter
 from __future__ import annotations
 
 import time
-from importlib import metadata
 import warnings as pywarnings
-from dataclasses import dataclass, fields
+from importlib import metadata
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from governance.attacks.data import conformed
-from governance.attacks.results import to_json
-from governance.datasets.schema import Schema
 from governance.core.errors import InputError, UntrustedSignalWarning
+from governance.core.types import Record
+from governance.datasets.schema import Schema
 
 INSTALL_HINT = ("the disclosure risks need the anonymeter library; install the optional "
                 "extra with: pip install 'synth-governance[disclosure]' (anonymeter pins "
                 "numpy<2, so use its own environment or install it with --no-deps)")
 
 
-@dataclass(frozen=True)
-class DisclosureRisk:
+class DisclosureRisk(Record):
     """One risk with anonymeter's raw figures.
 
     ``value`` and ``ci`` are anonymeter's ``PrivacyRisk`` (the attack's success beyond
@@ -50,15 +48,10 @@ class DisclosureRisk:
     n_baseline: int
     n_control: int | None
     setting: dict[str, Any]
-    evaluations: tuple[dict[str, Any], ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return to_json({f.name: getattr(self, f.name) for f in fields(self)})  # type: ignore[no-any-return]
+    evaluations: tuple[DisclosureRisk, ...] = ()
 
 
-@dataclass(frozen=True)
-class DisclosureReport:
+class DisclosureReport(Record):
     """The three risks, the sample sizes behind them and anonymeter's warnings."""
 
     singling_out: DisclosureRisk
@@ -73,13 +66,6 @@ class DisclosureReport:
     def summary(self) -> dict[str, float]:
         """The values the policy judges, keyed as ``risk.max_disclosure_risk``."""
         return {k: getattr(self, k).value for k in ("singling_out", "linkability", "inference")}
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        for kind in ("singling_out", "linkability", "inference"):
-            out[kind] = getattr(self, kind).as_dict()
-        return to_json(out)  # type: ignore[no-any-return]
 
 
 def _risk(kind: str, evaluator: Any, setting: dict[str, Any],
@@ -103,9 +89,7 @@ def _worst(kind: str, risks: list[DisclosureRisk]) -> DisclosureRisk:
     worst = max(risks, key=lambda r: r.value)
     if len(risks) == 1:
         return worst
-    rows = tuple(r.as_dict() for r in risks)
-    return DisclosureRisk(**{**{f.name: getattr(worst, f.name) for f in fields(worst)},
-                             "kind": kind, "evaluations": rows})
+    return worst.model_copy(update={"kind": kind, "evaluations": tuple(risks)})
 
 
 def _plain(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:

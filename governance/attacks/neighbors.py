@@ -21,8 +21,8 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from governance.datasets.encoding import PublicEncoder
 from governance.core.errors import InputError
+from governance.datasets.encoding import PublicEncoder
 
 ONEHOT_SCALE = np.float32(1.0 / math.sqrt(2.0))
 DEFAULT_BLOCK_BYTES = 256 * 2**20

@@ -8,23 +8,21 @@ spirit of anonymeter's ``EvaluationResults._sanity_check``) become strings in
 
 from __future__ import annotations
 
-import math
 import warnings as pywarnings
-from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 
-from governance.attacks.stats.epsilon import empirical_epsilon_lb
+from governance.attacks.stats.epsilon import EpsilonAudit, empirical_epsilon_lb
 from governance.attacks.stats.roc import membership_advantage, null_auc_se, roc_auc, tpr_at_fpr
 from governance.core.errors import UntrustedSignalWarning
+from governance.core.types import Record
 
 HIGH_DUPLICATE_RATE = 0.05
 NOISE_SE = 2.0
 
 
-@dataclass(frozen=True)
-class MembershipResult:
+class MembershipResult(Record):
     """Every figure one membership attack reports (see ``score_membership``)."""
 
     attack: str
@@ -34,7 +32,7 @@ class MembershipResult:
     tpr_notes: tuple[str, ...]
     advantage: float
     epsilon_lb: float
-    epsilon_lb_detail: dict[str, Any]
+    epsilon_lb_detail: EpsilonAudit
     n_members: int
     n_nonmembers: int
     n_synthetic: int
@@ -51,26 +49,6 @@ class MembershipResult:
     def trusted(self) -> bool:
         """False when a sanity check flagged the signal (see ``warnings``)."""
         return not self.warnings
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: no NaN or infinity (``None`` or the strings ``"inf"``)."""
-        return {f.name: to_json(getattr(self, f.name)) for f in fields(self)}
-
-
-def to_json(value: Any) -> Any:
-    """Recursively turn tuples into lists, numpy scalars into Python, inf into strings."""
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-    return value
 
 
 def score_membership(
@@ -143,7 +121,7 @@ def score_membership(
     return MembershipResult(
         attack=attack, auc=auc, tpr_at_1pct=tpr1, tpr_at_01pct=tpr01, tpr_notes=tpr_notes,
         advantage=membership_advantage(pos, neg), epsilon_lb=audit.epsilon_lb,
-        epsilon_lb_detail=audit.as_dict(), n_members=int(pos.size),
+        epsilon_lb_detail=audit, n_members=int(pos.size),
         n_nonmembers=int(neg.size), n_synthetic=int(n_synthetic),
         duplicate_rate=float(duplicate_rate), exact_match_members=float(exact_match_members),
         exact_match_nonmembers=float(exact_match_nonmembers), subsampled=subsampled,

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, fields, replace
-from typing import Any
 
 import pandas as pd
 
-from governance.attacks.membership.base import MembershipAttack
 from governance.attacks.data import AttackData
+from governance.attacks.membership.base import MembershipAttack
 from governance.attacks.membership.density import DomiasAttack
-from governance.attacks.membership.distance import DCRAttack, DCRDiffAttack, ExactMatchAttack, NNDRAttack
-from governance.attacks.results import MembershipResult, to_json
+from governance.attacks.membership.distance import (
+    DCRAttack,
+    DCRDiffAttack,
+    ExactMatchAttack,
+    NNDRAttack,
+)
 from governance.attacks.membership.shadow import ShadowAttack, ShadowResult
-from governance.datasets.schema import Schema
+from governance.attacks.results import MembershipResult
 from governance.core.errors import InputError
+from governance.core.types import Record
+from governance.datasets.schema import Schema
 
 ATTACKS: dict[str, type[MembershipAttack]] = {
     cls.name: cls
@@ -30,8 +34,7 @@ ATTACKS: dict[str, type[MembershipAttack]] = {
 DEFAULT_ATTACKS = ("dcr", "dcr_diff", "nndr", "domias")
 
 
-@dataclass(frozen=True)
-class AuditReport:
+class AuditReport(Record):
     """The suite's results and the worst case over its attacks."""
 
     results: dict[str, MembershipResult]
@@ -44,14 +47,6 @@ class AuditReport:
     reasons: tuple[str, ...]
     seconds: float
     shadow: ShadowResult | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dict; a non-finite claimed epsilon becomes ``"inf"``."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)
-               if f.name not in ("results", "shadow")}
-        out["results"] = {name: r.as_dict() for name, r in self.results.items()}
-        out["shadow"] = None if self.shadow is None else self.shadow.as_dict()
-        return to_json(out)  # type: ignore[no-any-return]
 
 
 def run_membership_audit(
@@ -131,7 +126,7 @@ def run_membership_audit(
         results["shadow"] = shadow_result.candidate
         results["shadow_runs"] = shadow_result.shadow_runs
     report = _report(results, data.duplicate_rate(), claimed_epsilon, reasons, started)
-    return replace(report, shadow=shadow_result)
+    return report.model_copy(update={"shadow": shadow_result})
 
 
 def _report(

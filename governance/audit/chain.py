@@ -21,10 +21,10 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from governance.core.jsonsafe import canonical_json
+from governance.core.types import Record
 
 _loads = json.loads
 _enc = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes for a str
@@ -71,8 +71,7 @@ def hash_event(prev_hash: str, body: Mapping[str, Any]) -> str:
     ).hexdigest()
 
 
-@dataclass(frozen=True)
-class ChainReport:
+class ChainReport(Record):
     """Outcome of verifying a chain; ``first_bad_seq`` is None when it is intact."""
 
     ok: bool
@@ -81,14 +80,6 @@ class ChainReport:
     head_hash: str
     first_bad_seq: int | None = None
     reason: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "ok": self.ok, "checked": self.checked, "head_seq": self.head_seq,
-            "head_hash": self.head_hash, "first_bad_seq": self.first_bad_seq,
-            "reason": self.reason,
-        }
 
 
 def verify_chain(events: Iterable[EventLike]) -> ChainReport:
@@ -111,12 +102,13 @@ def verify_chain(events: Iterable[EventLike]) -> ChainReport:
             bad = _check_one(ev, expected_seq, prev)
             if bad is not None:
                 first_bad = expected_seq if ev.seq != expected_seq else ev.seq
-                return ChainReport(False, checked, expected_seq - 1, prev, first_bad, bad)
+                return ChainReport(ok=False, checked=checked, head_seq=expected_seq - 1,
+                                   head_hash=prev, first_bad_seq=first_bad, reason=bad)
             prev_bytes = bytes.fromhex(ev.hash)
         else:
             prev_bytes = digest
         prev, expected_seq, checked = ev.hash, expected_seq + 1, checked + 1
-    return ChainReport(True, checked, expected_seq - 1, prev)
+    return ChainReport(ok=True, checked=checked, head_seq=expected_seq - 1, head_hash=prev)
 
 
 _BODY = ('{"actor":%s,"created_at":%s,"kind":%s,"payload":%s,"seq":%d,"subject":%s}')

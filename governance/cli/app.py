@@ -104,8 +104,8 @@ def datasets_list(json_: JsonOpt = False) -> None:
     """List registered datasets."""
     from sqlmodel import select
 
-    from governance.store.models import Dataset
     from governance.services.views import dataset_view
+    from governance.store.models import Dataset
 
     gov = _gov()
     with gov.session() as s:
@@ -168,8 +168,8 @@ def _run(*, dataset: str, target: str | None, policy: Path | None, generators: s
 
 
 def _report_run(run_id: str, *, json_: bool) -> None:
-    from governance.store.models import Run
     from governance.services.views import run_view
+    from governance.store.models import Run
 
     gov = _gov()
     with gov.session() as s:
@@ -309,8 +309,8 @@ def audit_verify(
     json_: JsonOpt = False,
 ) -> None:
     """Verify the hash chain; exit 1 naming the first bad event."""
-    from governance.services.bundles import verify_bundle
     from governance.audit.chain import check_checkpoint
+    from governance.services.bundles import verify_bundle
     from governance.store.auditlog import iter_events, verify_log
 
     if bundle is not None:
@@ -410,9 +410,9 @@ def budget_cmd(dataset: Annotated[str, typer.Argument()],
                policy: Annotated[Path | None, typer.Option(help="Policy YAML for the limit.")] = None,
                json_: JsonOpt = False) -> None:
     """Show a dataset's privacy-budget ledger."""
-    from governance.services.datasets import get_dataset
-    from governance.services.budget import summarize
     from governance.policy.loader import load_policy
+    from governance.services.budget import summarize
+    from governance.services.datasets import get_dataset
     from governance.services.runs.execute import default_policy_path
 
     pol = load_policy(policy or default_policy_path()).policy

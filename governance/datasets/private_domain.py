@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from governance.datasets.schema import Category, ColumnSpec, Schema, conform
 from governance.core.errors import InputError
+from governance.datasets.schema import Category, ColumnSpec, Schema, conform
 
 GRID_SIZE = 1025
 _DECADES = 10.0 ** np.arange(-2.0, 9.0 + 1e-9, 1 / 50)

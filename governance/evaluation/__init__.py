@@ -8,14 +8,11 @@ with a real sample (SDMetrics quality report, detection AUC, manifold precision/
 tails and domain violations). Metric classes follow ``sdmetrics.base.BaseMetric``.
 """
 
+from governance.evaluation.domain import domain_violations
 from governance.evaluation.downstream.accuracy import Accuracy
 from governance.evaluation.downstream.base import DownstreamMetric, Goal
-from governance.evaluation.lift.bootstrap import Interval, PairedBootstrap, percentile_interval
 from governance.evaluation.downstream.calibration import BrierScore, ExpectedCalibrationError
-from governance.evaluation.domain import domain_violations
 from governance.evaluation.downstream.f1 import MacroF1, MicroF1, RarestClassRecall
-from governance.evaluation.fidelity.evaluate import FidelityEntry, FidelityResult, evaluate_fidelity
-from governance.evaluation.lift.evaluator import SCENARIOS, LiftEvaluator
 from governance.evaluation.downstream.metrics import (
     DEFAULT_PRIMARY,
     confusion_matrix,
@@ -23,10 +20,13 @@ from governance.evaluation.downstream.metrics import (
     metrics_for,
     per_class_precision_recall,
 )
-from governance.evaluation.lift.models import HYPERPARAMETERS
 from governance.evaluation.downstream.regression import MAE, R2, RMSE, SMAPE
-from governance.evaluation.lift.results import ScenarioScore, UtilityResult
 from governance.evaluation.downstream.roc_auc import ROCAUC
+from governance.evaluation.fidelity.evaluate import FidelityEntry, FidelityResult, evaluate_fidelity
+from governance.evaluation.lift.bootstrap import Interval, PairedBootstrap, percentile_interval
+from governance.evaluation.lift.evaluator import SCENARIOS, LiftEvaluator
+from governance.evaluation.lift.models import HYPERPARAMETERS
+from governance.evaluation.lift.results import ScenarioScore, UtilityResult
 from governance.evaluation.lift.subgroups import subgroup_scores
 from governance.evaluation.task import TaskSpec
 

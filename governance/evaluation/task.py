@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from governance.datasets.schema import Schema
 from governance.core.errors import InputError
+from governance.core.types import Record
+from governance.datasets.schema import Schema
 from governance.evaluation.downstream.metrics import DEFAULT_PRIMARY, KINDS, get_metric, metrics_for
 
 Kind = Literal["binary", "multiclass", "regression"]
@@ -15,8 +14,7 @@ ModelName = Literal["hgb", "logistic", "random_forest"]
 MODELS: tuple[str, ...] = ("hgb", "logistic", "random_forest")
 
 
-@dataclass(frozen=True)
-class TaskSpec:
+class TaskSpec(Record):
     """A downstream prediction task.
 
     ``kind`` and ``metric`` may be left out and are then filled in from the schema by
@@ -42,13 +40,17 @@ class TaskSpec:
     """
 
     target: str
-    kind: Kind | None = None
+    kind: str | None = None  # a Kind; checked in _check, which raises InputError
     metric: str | None = None
-    model: ModelName = "hgb"
+    model: str = "hgb"  # a ModelName, checked likewise
     scarce_fraction: float = 0.05
     min_scarce_rows: int = 50
 
-    def __post_init__(self) -> None:
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+        self._check()
+
+    def _check(self) -> None:
         if self.model not in MODELS:
             raise InputError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
         if self.kind is not None and self.kind not in KINDS:
@@ -102,8 +104,4 @@ class TaskSpec:
                 f"target; use kind={inferred!r} or leave kind unset"
             )
         self._check_kind(kind)
-        return dataclasses.replace(self, kind=kind, metric=self.metric or DEFAULT_PRIMARY[kind])
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dict of the fields."""
-        return dataclasses.asdict(self)
+        return self.model_copy(update={"kind": kind, "metric": self.metric or DEFAULT_PRIMARY[kind]})

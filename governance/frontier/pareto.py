@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from governance.core.errors import InputError
+from governance.core.jsonsafe import to_jsonable
+from governance.core.types import Record
 
 
-@dataclass(frozen=True)
-class FrontierPoint:
+class FrontierPoint(Record):
     """One candidate on the privacy/utility plane.
 
     Attributes:
@@ -114,19 +114,16 @@ def utility_floor(control_utility: float | None, min_utility_ratio: float) -> fl
     return control_utility * min_utility_ratio
 
 
-def _json(value: float | None) -> float | str | None:
-    if value is None or math.isnan(value):
-        return None
-    return value if math.isfinite(value) else ("inf" if value > 0 else "-inf")
-
-
 def frontier_table(points: Sequence[FrontierPoint]) -> list[dict[str, Any]]:
     """JSON-ready rows, one per point in input order, with an ``on_frontier`` flag.
 
     >>> rows = frontier_table([
-    ...     FrontierPoint("c1", "dpsgd", 0.52, 0.70, 1.0, True),
-    ...     FrontierPoint("c2", "ctgan", 0.71, 0.82, math.inf, False),
-    ...     FrontierPoint("c3", "dpsgd", 0.56, 0.66, 4.0, True),
+    ...     FrontierPoint(candidate_id="c1", label="dpsgd", risk=0.52, utility=0.70,
+    ...                   epsilon=1.0, feasible=True),
+    ...     FrontierPoint(candidate_id="c2", label="ctgan", risk=0.71, utility=0.82,
+    ...                   epsilon=math.inf, feasible=False),
+    ...     FrontierPoint(candidate_id="c3", label="dpsgd", risk=0.56, utility=0.66,
+    ...                   epsilon=4.0, feasible=True),
     ... ])
     >>> [(r["candidate_id"], r["epsilon"], r["on_frontier"]) for r in rows]
     [('c1', 1.0, True), ('c2', 'inf', True), ('c3', 4.0, False)]
@@ -134,9 +131,9 @@ def frontier_table(points: Sequence[FrontierPoint]) -> list[dict[str, Any]]:
     front = set(pareto_front([p.risk for p in points], [p.utility for p in points]))
     return [
         {
-            "candidate_id": p.candidate_id, "label": p.label, "epsilon": _json(p.epsilon),
-            "risk": _json(p.risk), "utility": _json(p.utility), "feasible": p.feasible,
-            "on_frontier": i in front,
+            "candidate_id": p.candidate_id, "label": p.label,
+            "epsilon": to_jsonable(p.epsilon), "risk": to_jsonable(p.risk),
+            "utility": to_jsonable(p.utility), "feasible": p.feasible, "on_frontier": i in front,
         }
         for i, p in enumerate(points)
     ]

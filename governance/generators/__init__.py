@@ -6,13 +6,13 @@ baselines) and ``dp_vae`` (a tabular VAE trained with Opacus DP-SGD). ``accounti
 holds the noise calibration and spent-epsilon helpers they share.
 """
 
+from governance.generators.base import Generator, PrivacySpend
 from governance.generators.privacy.accounting import (
     NoiseCalibration,
     calibrate_noise,
     preprocessing_record,
     spent_epsilon,
 )
-from governance.generators.base import Generator, PrivacySpend
 from governance.generators.registry import (
     available_generators,
     create_generator,

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 import pandas as pd
 
+from governance.core.types import Record
 from governance.datasets.schema import Schema
 
 
-@dataclass(frozen=True)
-class PrivacySpend:
+class PrivacySpend(Record):
     """What a fitted generator spent, as its accountant computed it.
 
     ``epsilon_spent`` is ``math.inf`` for non-private generators and otherwise exactly
@@ -35,7 +34,7 @@ class PrivacySpend:
     max_grad_norm: float | None = None
     preprocessing: str = "public-domain"
     preprocessing_epsilon: float = 0.0
-    notes: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
     accountant_fallback_reason: str | None = None
     epochs: int | None = None
 
@@ -43,14 +42,6 @@ class PrivacySpend:
     def is_private(self) -> bool:
         """Whether a finite epsilon was spent."""
         return math.isfinite(self.epsilon_spent)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dict; infinities become the string ``"inf"``."""
-        out = asdict(self)
-        for key in ("epsilon_target", "epsilon_spent"):
-            if not math.isfinite(out[key]):
-                out[key] = "inf"
-        return out
 
 
 @runtime_checkable

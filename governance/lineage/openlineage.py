@@ -39,8 +39,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from governance.core.errors import NotFoundError
 from governance.audit.chain import canonical_json
+from governance.core.errors import NotFoundError
 from governance.store.models import Candidate, Dataset, Run, loads
 
 SPEC_VERSION = "2-0-2"

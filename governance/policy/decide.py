@@ -122,7 +122,8 @@ class _Checker:
 
     def violate(self, clause: str, limit: float | str | None, observed: float | str | None,
                 message: str) -> None:
-        self.violations.append(PolicyViolation(clause, limit, observed, message))
+        self.violations.append(PolicyViolation(clause=clause, limit=limit, observed=observed,
+                                               message=message))
 
 
 def _check_risk(policy: Policy, facts: CandidateFacts, check: _Checker) -> None:

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import Any
-
 from governance.core.errors import ConflictError
+from governance.core.types import Record
 
 Value = float | str | None
 
 
-def json_value(value: Value) -> Value:
-    """Make a limit or observation JSON-ready: infinities become ``"inf"``, NaN ``None``."""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-    return value
-
-
-@dataclass(frozen=True)
-class PolicyViolation:
+class PolicyViolation(Record):
     """One violated clause.
 
     Attributes:
@@ -42,17 +28,8 @@ class PolicyViolation:
     message: str
     unverifiable: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return {
-            "clause": self.clause, "limit": json_value(self.limit),
-            "observed": json_value(self.observed), "message": self.message,
-            "unverifiable": self.unverifiable,
-        }
 
-
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(Record):
     """Every violated clause of a policy for one candidate.
 
     Attributes:
@@ -71,15 +48,6 @@ class Verdict:
     def clauses(self) -> tuple[str, ...]:
         """The violated clauses' names."""
         return tuple(v.clause for v in self.violations)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return {
-            "eligible": self.eligible,
-            "violations": [v.as_dict() for v in self.violations],
-            "notes": list(self.notes),
-            "policy_sha256": self.policy_sha256,
-        }
 
 
 class PolicyViolationError(ConflictError):

@@ -11,7 +11,15 @@ from collections.abc import Callable
 from typing import Any
 
 from governance.report.markup import (
-    Html, error_box, fmt, fmt_pct, join, kv, missing, table, tag,
+    Html,
+    error_box,
+    fmt,
+    fmt_pct,
+    join,
+    kv,
+    missing,
+    table,
+    tag,
 )
 from governance.report.values import as_dict, as_list
 

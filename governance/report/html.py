@@ -14,7 +14,19 @@ from typing import Any
 
 from governance.report.content import render_run_json
 from governance.report.markup import (
-    CSS, Html, badge, error_box, fmt, fmt_ci, fmt_eps, join, kv, png_img, table, tag, ul,
+    CSS,
+    Html,
+    badge,
+    error_box,
+    fmt,
+    fmt_ci,
+    fmt_eps,
+    join,
+    kv,
+    png_img,
+    table,
+    tag,
+    ul,
 )
 from governance.report.sections import candidate_section, status_badges
 from governance.report.utility_section import confusion_table

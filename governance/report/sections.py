@@ -11,7 +11,19 @@ from typing import Any
 
 from governance.report.fidelity_section import fidelity_section
 from governance.report.markup import (
-    DASH, Html, badge, error_box, fmt, fmt_eps, fmt_pct, join, kv, missing, table, tag, ul,
+    DASH,
+    Html,
+    badge,
+    error_box,
+    fmt,
+    fmt_eps,
+    fmt_pct,
+    join,
+    kv,
+    missing,
+    table,
+    tag,
+    ul,
 )
 from governance.report.utility_section import utility_section
 from governance.report.values import as_list, number

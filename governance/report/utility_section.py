@@ -12,7 +12,17 @@ from typing import Any
 from governance.core.errors import InputError
 from governance.report.charts import SCENARIO_LABELS, confusion_png, lift_png
 from governance.report.markup import (
-    Html, badge, fmt, fmt_ci, join, kv, missing, png_img, table, tag, ul,
+    Html,
+    badge,
+    fmt,
+    fmt_ci,
+    join,
+    kv,
+    missing,
+    png_img,
+    table,
+    tag,
+    ul,
 )
 from governance.report.values import as_dict, as_list, number
 

@@ -20,13 +20,13 @@ from typing import Any
 
 from sqlmodel import select
 
-from governance.services.context import Governance
-from governance.core.errors import NotFoundError
 from governance.audit.chain import canonical_json, sign_checkpoint, verify_chain
-from governance.store.auditlog import append_event, iter_events
+from governance.core.errors import NotFoundError
+from governance.services.context import Governance
 from governance.services.lineage import lineage
-from governance.store.models import Candidate, PolicyVersion, Run, loads
 from governance.services.views import candidate_view, run_view
+from governance.store.auditlog import append_event, iter_events
+from governance.store.models import Candidate, PolicyVersion, Run, loads
 
 BUNDLE_FORMAT = "synth-governance-audit-bundle/1"
 

@@ -7,17 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from sqlmodel import Session, select
 
-from governance.services.context import Governance
+from governance.core.errors import ConflictError, IntegrityError, NotFoundError
 from governance.datasets.loader import read_table, sha256_file
 from governance.datasets.schema import Schema, conform, infer_schema, load_schema, parse_schema
 from governance.datasets.splits import Split, make_split
-from governance.core.errors import ConflictError, IntegrityError, NotFoundError
+from governance.services.context import Governance
 from governance.store.auditlog import append_event
 from governance.store.models import Dataset, new_id
-
-import yaml
 
 
 @dataclass(frozen=True)

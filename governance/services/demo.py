@@ -17,15 +17,15 @@ from typing import Any
 
 from sqlmodel import select
 
-from governance.services.context import Governance
 from governance.datasets.bundled import DEMO_SCHEMA_PATH, DEMO_TARGET, write_demo_table
+from governance.services.bundles import export_bundle
+from governance.services.context import Governance
 from governance.services.datasets import register_dataset
 from governance.services.releases import open_release, record_decision
-from governance.services.bundles import export_bundle
-from governance.store.auditlog import verify_log
 from governance.services.runs.execute import RunRequest, execute_run, submit_run
-from governance.store.models import ApiKey, Candidate, loads
 from governance.services.views import run_view
+from governance.store.auditlog import verify_log
+from governance.store.models import ApiKey, Candidate, loads
 
 DEMO_KEYS = (("demo-approver-1", "approver"), ("demo-approver-2", "approver"),
              ("demo-consumer", "requester"))

@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from governance.core.errors import NotFoundError
+from governance.services.views import candidate_view, dataset_view, decision_view, release_view
 from governance.store.auditlog import events_for
 from governance.store.models import (
     Candidate,
@@ -23,7 +24,6 @@ from governance.store.models import (
     Run,
     loads,
 )
-from governance.services.views import candidate_view, dataset_view, decision_view, release_view
 
 
 def lineage(session: Session, ref: str) -> dict[str, Any]:

@@ -157,8 +157,8 @@ def reevaluate(gov: Any, *, policy: LoadedPolicy, actor: str) -> ReevaluationRep
 
 def _judge(session: Session, run: Run, cand: Candidate, policy: LoadedPolicy,
            actor: str) -> CandidateChange | None:
-    from governance.store.auditlog import append_event
     from governance.services.runs.evaluate import candidate_facts
+    from governance.store.auditlog import append_event
 
     old = loads(cand.verdict_json) or {}
     done = session.exec(select(AuditEvent.seq).where(

@@ -27,9 +27,9 @@ from governance.core.errors import (
     PermissionDeniedError,
     ReleaseGoneError,
 )
-from governance.store.auditlog import append_event
 from governance.policy.loader import parse_policy
 from governance.policy.models import Policy
+from governance.store.auditlog import append_event
 from governance.store.models import (
     ApiKey,
     Candidate,

@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlmodel import select
 
-from governance.services.context import Governance
 from governance.core.errors import NotFoundError
-from governance.store.models import Candidate, Run
+from governance.services.context import Governance
 from governance.services.views import candidate_view, run_view
+from governance.store.models import Candidate, Run
 
 
 def run_report_inputs(gov: Governance, run_id: str) -> dict[str, Any]:

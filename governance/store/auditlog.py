@@ -16,10 +16,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from governance.audit.events import EVENT_KINDS, EventKind
 from governance.audit.chain import ChainReport, canonical_json, event_body, hash_event, verify_chain
+from governance.audit.events import EVENT_KINDS, EventKind
 from governance.store.models import AuditEvent, AuditHead
-
 
 
 def append_event(
@@ -69,10 +68,10 @@ def verify_log(session: Session) -> ChainReport:
         return report
     head = session.get(AuditHead, 1)
     if head is not None and (head.seq != report.head_seq or head.hash != report.head_hash):
-        return ChainReport(False, report.checked, report.head_seq, report.head_hash,
-                           report.head_seq + 1,
-                           f"the head row says {head.seq} events but the chain ends at "
-                           f"{report.head_seq}: events were deleted or the head was altered")
+        return report.model_copy(update={
+            "ok": False, "first_bad_seq": report.head_seq + 1,
+            "reason": f"the head row says {head.seq} events but the chain ends at "
+                      f"{report.head_seq}: events were deleted or the head was altered"})
     return report
 
 

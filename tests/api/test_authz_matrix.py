@@ -13,7 +13,6 @@ world: deciding on an already released candidate (409), revoking with a blank re
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any

@@ -4,7 +4,6 @@ import io
 
 import pytest
 
-from governance.datasets.bundled import SCHEMA_PATH
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 
 

@@ -170,3 +170,12 @@ def test_a_malformed_limit_names_the_variable(monkeypatch):
     # Run / Assert
     with pytest.raises(ValidationError, match="rate_limit_per_minute"):
         Settings()
+
+
+def test_a_repeated_scalar_query_parameter_is_422(client, headers):
+    """Found by schemathesis: ``?after=x&after=1`` was served with the last value."""
+    # Run
+    r = client.get("/v1/audit/events?after=%7B%7D&after=1", headers=headers["auditor"])
+    # Assert
+    assert r.status_code == 422
+    assert r.json()["code"] == "invalid_input" and "more than once" in r.json()["message"]

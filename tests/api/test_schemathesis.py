@@ -15,16 +15,15 @@ from typing import Any
 
 import pytest
 import schemathesis
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     ignored_auth,
     negative_data_rejection,
-    unsupported_method,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 
 import api.routes.runs as runs_module

@@ -7,7 +7,6 @@ Gaussian-copula generator, attacks and utility evaluation on a small table.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3

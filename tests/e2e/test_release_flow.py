@@ -14,8 +14,8 @@ from api.deps import get_governance
 from api.main import app
 from governance.services.datasets import register_dataset
 from governance.services.releases import authorize_access
-from governance.store.auditlog import verify_log
 from governance.services.runs.execute import RunRequest, execute_run, submit_run
+from governance.store.auditlog import verify_log
 from governance.store.models import ApiKey, AuditEvent
 from tests.utils.api import make_key
 from tests.utils.data import MIXED_SCHEMA, mixed_table

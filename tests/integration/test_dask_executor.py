@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from governance.services.datasets import register_dataset
 from governance.core.errors import InputError
-from governance.services.runs.executors import GenerationOutput, GenerationTask, run_tasks
+from governance.services.datasets import register_dataset
 from governance.services.runs.execute import RunRequest, execute_run, submit_run
+from governance.services.runs.executors import GenerationOutput, GenerationTask, run_tasks
 from governance.store.artifacts import frame_to_parquet_bytes
 from governance.store.models import Candidate
 from tests.utils.data import MIXED_SCHEMA, mixed_table

@@ -12,8 +12,6 @@ import pytest
 from sqlmodel import select
 
 from bench.bench_ledger import MUTATIONS, build_chain, content_equal, mutate
-from governance.core.config import Settings
-from governance.services.context import Governance
 from governance.audit.chain import (
     canonical_json,
     check_checkpoint,
@@ -22,6 +20,8 @@ from governance.audit.chain import (
     sign_checkpoint,
     verify_chain,
 )
+from governance.core.config import Settings
+from governance.services.context import Governance
 from governance.store.auditlog import append_event, iter_events, verify_log
 from governance.store.models import AuditEvent, AuditHead
 

@@ -11,15 +11,15 @@ import pytest
 from sqlmodel import select
 
 from governance.core.config import Settings
+from governance.core.errors import ConflictError
+from governance.policy import parse_policy
 from governance.services.context import Governance
 from governance.services.datasets import register_dataset
-from governance.core.errors import ConflictError
-from governance.store import auditlog as ledger_events
-from governance.services.releases import authorize_access, record_decision
-from governance.store.auditlog import verify_log
-from governance.policy import parse_policy
 from governance.services.reevaluate import reevaluate
+from governance.services.releases import authorize_access, record_decision
 from governance.services.runs.execute import RunRequest, execute_run, submit_run
+from governance.store import auditlog as ledger_events
+from governance.store.auditlog import verify_log
 from governance.store.db import dispose_engines
 from governance.store.models import ApiKey, AuditEvent, Candidate, Release
 from tests.utils.api import make_key

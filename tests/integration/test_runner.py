@@ -8,9 +8,8 @@ import json
 import pytest
 from sqlmodel import select
 
-from governance.services.datasets import register_dataset
-from governance.datasets.schema import infer_schema
 from governance.core.errors import BudgetExceededError
+from governance.services.datasets import register_dataset
 from governance.services.runs.execute import RunRequest, execute_run, submit_run
 from governance.store.models import BudgetCharge, Candidate, Run
 from tests.utils.data import MIXED_SCHEMA, mixed_table

@@ -10,9 +10,9 @@ from sqlalchemy import text
 
 from governance.core.errors import IntegrityError, NotFoundError
 from governance.services.budget import charge, remaining_budget, summarize
-from governance.store.auditlog import append_event, verify_log
 from governance.store.artifacts import ArtifactStore
-from governance.store.models import AuditEvent, Dataset
+from governance.store.auditlog import append_event, verify_log
+from governance.store.models import Dataset
 
 
 def _append(gov, n, actor="t"):

@@ -18,8 +18,8 @@ import pandas as pd
 
 from governance.attacks.data import AttackData
 from governance.attacks.results import MembershipResult, score_membership
-from governance.datasets.schema import Schema
 from governance.core.errors import ConflictError, InputError
+from governance.datasets.schema import Schema
 
 
 class MembershipAttack(ABC):

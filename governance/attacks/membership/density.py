@@ -15,8 +15,8 @@ import numpy as np
 
 from governance.attacks.membership.base import MembershipAttack
 from governance.attacks.neighbors import DEFAULT_BLOCK_BYTES, block_shape
-from governance.datasets.encoding import PublicEncoder
 from governance.core.errors import InputError
+from governance.datasets.encoding import PublicEncoder
 
 EIGEN_FLOOR = 1e-6
 UNDERFLOW = 1e-20

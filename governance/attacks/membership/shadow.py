@@ -18,21 +18,21 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
 from typing import Any, Self
 
 import numpy as np
 import pandas as pd
 
 from governance.attacks.data import conformed
-from governance.attacks.neighbors import encode_for_distance, nearest_distances
-from governance.attacks.stats.epsilon import epsilon_from_rates
 from governance.attacks.matching import row_keys
-from governance.attacks.results import MembershipResult, score_membership, to_json
+from governance.attacks.neighbors import encode_for_distance, nearest_distances
+from governance.attacks.results import MembershipResult, score_membership
+from governance.attacks.stats.epsilon import epsilon_from_rates
 from governance.attacks.stats.roc import clopper_pearson, roc_auc
+from governance.core.errors import ConflictError, InputError
+from governance.core.types import Record
 from governance.datasets.encoding import PublicEncoder
 from governance.datasets.schema import Schema
-from governance.core.errors import ConflictError, InputError
 from governance.generators.base import Generator
 
 CLASSIFIERS = ("random_forest", "logistic")
@@ -95,8 +95,7 @@ class SyntheticFeatures:
         return np.hstack(parts), dist
 
 
-@dataclass(frozen=True)
-class ShadowTarget:
+class ShadowTarget(Record):
     """One attacked record: where it came from and how the attack scored it."""
 
     role: str
@@ -107,8 +106,7 @@ class ShadowTarget:
     validation_auc: float
 
 
-@dataclass(frozen=True)
-class ShadowResult:
+class ShadowResult(Record):
     """Both readings of the shadow attack and every size they rest on."""
 
     candidate: MembershipResult
@@ -125,14 +123,6 @@ class ShadowResult:
     subsampled: dict[str, Any] | None
     notes: tuple[str, ...]
     seconds: float
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (no NaN or infinity)."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["candidate"] = self.candidate.as_dict()
-        out["shadow_runs"] = self.shadow_runs.as_dict()
-        out["targets"] = [{f.name: getattr(t, f.name) for f in fields(t)} for t in self.targets]
-        return to_json(out)  # type: ignore[no-any-return]
 
 
 def max_resolvable_epsilon(n_pos: int, n_neg: int, *, delta: float,

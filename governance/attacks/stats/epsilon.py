@@ -9,13 +9,12 @@ probability, where picking the threshold and counting on the same scores does no
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from governance.attacks.stats.roc import clopper_pearson, roc_points
 from governance.core.errors import InputError
+from governance.core.types import Record
 
 
 def epsilon_from_rates(tpr_low: float, fpr_high: float, *, delta: float) -> float:
@@ -47,8 +46,7 @@ def epsilon_from_rates(tpr_low: float, fpr_high: float, *, delta: float) -> floa
     return max(terms)
 
 
-@dataclass(frozen=True)
-class EpsilonAudit:
+class EpsilonAudit(Record):
     """The bound and everything needed to recompute it by hand."""
 
     epsilon_lb: float
@@ -62,18 +60,6 @@ class EpsilonAudit:
     delta: float
     confidence: float
     selection: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready detail; an infinite threshold becomes the string ``"inf"``."""
-        thr: float | str = self.threshold
-        if not math.isfinite(self.threshold):
-            thr = "inf" if self.threshold > 0 else "-inf"
-        return {
-            "epsilon_lb": self.epsilon_lb, "threshold": thr, "tp": self.tp, "fn": self.fn,
-            "fp": self.fp, "tn": self.tn, "tpr_ci": list(self.tpr_ci),
-            "fpr_ci": list(self.fpr_ci), "delta": self.delta, "confidence": self.confidence,
-            "selection": self.selection,
-        }
 
 
 def _best_threshold(pos: np.ndarray, neg: np.ndarray, *, delta: float, confidence: float

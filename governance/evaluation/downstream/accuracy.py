@@ -6,7 +6,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from governance.evaluation.downstream.base import DownstreamMetric, Goal, predicted_labels, safe_divide
+from governance.evaluation.downstream.base import (
+    DownstreamMetric,
+    Goal,
+    predicted_labels,
+    safe_divide,
+)
 
 
 class Accuracy(DownstreamMetric):

@@ -17,7 +17,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from governance.evaluation.downstream.base import DownstreamMetric, Goal, one_hot, predicted_labels, safe_divide
+from governance.evaluation.downstream.base import (
+    DownstreamMetric,
+    Goal,
+    one_hot,
+    predicted_labels,
+    safe_divide,
+)
 
 ECE_BINS = 15
 

@@ -13,40 +13,52 @@ release with the synthetic data.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import SerializerFunctionWrapHandler, model_serializer, model_validator
 
+from governance.core.errors import InputError
+from governance.core.types import Record
 from governance.datasets.encoding import PublicEncoder
 from governance.datasets.schema import Schema, conform
-from governance.core.errors import InputError
-from governance.evaluation.fidelity.detection import detection_auc
 from governance.evaluation.domain import domain_violations
+from governance.evaluation.fidelity.detection import detection_auc
 from governance.evaluation.fidelity.manifold import manifold_precision_recall
 from governance.evaluation.fidelity.quality import quality_report
-from governance.evaluation.lift.results import json_ready
 from governance.evaluation.fidelity.tails import tail_checks
 
 
-@dataclass(frozen=True)
-class FidelityEntry:
-    """One sub-metric: its values, the rows it used, or the error that stopped it."""
+class FidelityEntry(Record):
+    """One sub-metric: its values, the rows it used, or the error that stopped it.
+
+    Stored flat, ``{"name", <value keys>..., "rows_used", "error"}``, as the sub-metrics
+    have always been written; ``values`` gathers the value keys back on reading.
+    """
 
     name: str
     values: dict[str, Any]
     rows_used: dict[str, int]
     error: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return json_ready({"name": self.name, **self.values, "rows_used": self.rows_used,
-                           "error": self.error})
+    @model_serializer(mode="wrap")
+    def _flat(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        out: dict[str, Any] = handler(self)
+        return {"name": out["name"], **out["values"], "rows_used": out["rows_used"],
+                "error": out["error"]}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "values" not in data:
+            fixed = {"name", "rows_used", "error"}
+            return {**{k: data[k] for k in fixed if k in data},
+                    "values": {k: v for k, v in data.items() if k not in fixed}}
+        return data
 
 
-@dataclass(frozen=True)
-class FidelityResult:
+class FidelityResult(Record):
     """Fidelity of one candidate against a real sample.
 
     ``entries`` holds ``quality``, ``detection``, ``manifold``, ``tails`` and
@@ -69,20 +81,27 @@ class FidelityResult:
         """The entries that failed, with their error messages."""
         return {k: e.error for k, e in self.entries.items() if e.error is not None}
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (no NaN or infinity)."""
-        return json_ready({
-            "n_real": self.n_real, "n_synthetic": self.n_synthetic, "seed": self.seed,
-            "max_rows": self.max_rows, "max_rows_manifold": self.max_rows_manifold,
-            **{k: e.as_dict() for k, e in self.entries.items()},
-        })
+    @model_serializer(mode="wrap")
+    def _flat(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        out: dict[str, Any] = handler(self)
+        return {**{k: v for k, v in out.items() if k != "entries"}, **out["entries"]}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "entries" not in data:
+            sizes = {"n_real", "n_synthetic", "seed", "max_rows", "max_rows_manifold"}
+            return {**{k: data[k] for k in sizes if k in data},
+                    "entries": {k: v for k, v in data.items() if k not in sizes}}
+        return data
 
 
 def _run(name: str, rows: dict[str, int], fn: Callable[[], dict[str, Any]]) -> FidelityEntry:
     try:
-        return FidelityEntry(name, fn(), rows)
+        return FidelityEntry(name=name, values=fn(), rows_used=rows)
     except Exception as exc:  # noqa: BLE001 - one failing metric must not stop the others
-        return FidelityEntry(name, {}, rows, f"{type(exc).__name__}: {exc}")
+        return FidelityEntry(name=name, values={}, rows_used=rows,
+                             error=f"{type(exc).__name__}: {exc}")
 
 
 def _subsample(frame: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:

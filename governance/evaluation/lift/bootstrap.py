@@ -17,26 +17,22 @@ Notes:
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 import numpy as np
+from pydantic import Field
 
 from governance.core.errors import InputError
+from governance.core.types import Record
 from governance.evaluation.downstream.base import DownstreamMetric, Goal
 
 
-@dataclass(frozen=True)
-class Interval:
+class Interval(Record):
     """A point estimate with a bootstrap percentile interval (None where undefined)."""
 
     value: float | None
     ci_low: float | None
     ci_high: float | None
-    n_valid: int = 0
-
-    def as_dict(self) -> dict[str, float | None]:
-        """``{"value", "ci_low", "ci_high"}``."""
-        return {"value": self.value, "ci_low": self.ci_low, "ci_high": self.ci_high}
+    n_valid: int = Field(default=0, exclude=True)
 
     def contains(self, x: float) -> bool:
         """Whether ``x`` lies inside the closed interval (False when undefined)."""
@@ -55,10 +51,11 @@ def percentile_interval(
     """Percentile interval of the finite replicates around a full-sample estimate."""
     finite = replicates[np.isfinite(replicates)]
     if len(finite) == 0:
-        return Interval(_finite(estimate), None, None, 0)
+        return Interval(value=_finite(estimate), ci_low=None, ci_high=None, n_valid=0)
     alpha = (1.0 - level) / 2.0
     lo, hi = np.quantile(finite, [alpha, 1.0 - alpha])
-    return Interval(_finite(estimate), float(lo), float(hi), int(len(finite)))
+    return Interval(value=_finite(estimate), ci_low=float(lo), ci_high=float(hi),
+                    n_valid=int(len(finite)))
 
 
 class PairedBootstrap:
@@ -145,7 +142,7 @@ class PairedBootstrap:
         else:
             num, den, rnum, rden = value_ctrl, value_cand, reps_ctrl, reps_cand
         if not (np.isfinite(den) and den > 0 and np.isfinite(num)):
-            return Interval(None, None, None, 0)
+            return Interval(value=None, ci_low=None, ci_high=None, n_valid=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             reps = np.where(rden > 0, rnum / rden, np.nan)
         return percentile_interval(num / den, reps, level=self.level)

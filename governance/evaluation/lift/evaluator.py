@@ -14,15 +14,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from governance.datasets.schema import Schema, conform
 from governance.core.errors import InputError
-from governance.evaluation.lift.bootstrap import Interval, PairedBootstrap
+from governance.datasets.schema import Schema, conform
 from governance.evaluation.domain import describe_violations, domain_violations
 from governance.evaluation.downstream.metrics import (
-    confusion_matrix, get_metric, metrics_for, per_class_precision_recall,
+    confusion_matrix,
+    get_metric,
+    metrics_for,
+    per_class_precision_recall,
 )
+from governance.evaluation.lift.bootstrap import Interval, PairedBootstrap
 from governance.evaluation.lift.models import (
-    HYPERPARAMETERS, FeatureBuilder, Prediction, category_codes, fit_predict,
+    HYPERPARAMETERS,
+    FeatureBuilder,
+    Prediction,
+    category_codes,
+    fit_predict,
 )
 from governance.evaluation.lift.results import ScenarioScore, UtilityResult
 from governance.evaluation.lift.sampling import scarce_indices

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from governance.core.errors import InputError
 from governance.datasets.encoding import PublicEncoder
 from governance.datasets.schema import Schema
-from governance.core.errors import InputError
 from governance.evaluation.task import TaskSpec
 
 #: The same family and settings score the control and every candidate. HGB grows 50 trees

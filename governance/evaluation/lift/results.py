@@ -1,38 +1,17 @@
-"""Immutable results of a lift evaluation, JSON-ready through ``as_dict()``."""
+"""Immutable results of a lift evaluation (``Record`` models: one codec, typed read-back)."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+from pydantic import Field
 
+from governance.core.types import Record
 from governance.evaluation.lift.bootstrap import Interval
 from governance.evaluation.task import TaskSpec
 
 
-def json_ready(value: Any) -> Any:
-    """Turn numpy scalars into Python numbers and NaN/inf into None, recursively."""
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_ready(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [json_ready(v) for v in value.tolist()]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer, int)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, Interval):
-        return json_ready(value.as_dict())
-    return value
-
-
-@dataclass(frozen=True)
-class ScenarioScore:
+class ScenarioScore(Record):
     """One downstream model trained on one scenario's rows and scored on real eval.
 
     Attributes:
@@ -55,20 +34,11 @@ class ScenarioScore:
     error: str | None = None
     per_class: dict[str, Any] | None = None
     confusion: dict[str, Any] | None = None
-    subgroups: dict[str, Any] = field(default_factory=dict)
+    subgroups: dict[str, Any] = Field(default_factory=dict)
     n_dropped: int = 0
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return json_ready({
-            "name": self.name, "metrics": self.metrics, "primary": self.primary,
-            "n_train": self.n_train, "n_dropped": self.n_dropped, "error": self.error,
-            "per_class": self.per_class, "confusion": self.confusion, "subgroups": self.subgroups,
-        })
 
-
-@dataclass(frozen=True)
-class UtilityResult:
+class UtilityResult(Record):
     """Downstream utility of one synthetic candidate against the real-only control.
 
     Attributes:
@@ -100,16 +70,3 @@ class UtilityResult:
     model: dict[str, Any]
     candidate: dict[str, Any]
     summary: tuple[str, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (no NaN or infinity: undefined values are None)."""
-        return json_ready({
-            "task": self.task.as_dict(),
-            "control": self.control.as_dict(),
-            "scenarios": {k: v.as_dict() for k, v in self.scenarios.items()},
-            "lifts": {s: {m: i.as_dict() for m, i in d.items()} for s, d in self.lifts.items()},
-            "utility_ratio": self.utility_ratio.as_dict(),
-            "scarce_gain": self.scarce_gain.as_dict(),
-            "n_eval": self.n_eval, "n_boot": self.n_boot, "seed": self.seed,
-            "model": self.model, "candidate": self.candidate, "summary": list(self.summary),
-        })

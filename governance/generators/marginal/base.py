@@ -19,14 +19,14 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from governance.datasets.schema import Schema, conform
 from governance.core.errors import BudgetExceededError, InputError
-from governance.generators.privacy.accounting import preprocessing_record
+from governance.datasets.schema import Schema, conform
 from governance.generators.base import PrivacySpend
 from governance.generators.determinism import check_seed, derive_seed
 from governance.generators.marginal.discretize import PublicDiscretizer
 from governance.generators.marginal.model import sample_records
 from governance.generators.marginal.steps import Clique, decompress, mbi_session
+from governance.generators.privacy.accounting import preprocessing_record
 from governance.generators.privacy.zcdp import cdp_eps, cdp_rho
 
 ACCOUNTANT = "zCDP (Canonne-Kamath-Steinke 2020 conversion)"

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from governance.datasets.schema import ColumnSpec, Schema
 from governance.core.errors import DatasetError, InputError
+from governance.datasets.schema import ColumnSpec, Schema
 
 
 @dataclass(frozen=True)

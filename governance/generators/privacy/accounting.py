@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from governance.datasets.schema import Schema
 from governance.core.errors import AccountingError, InputError
+from governance.datasets.schema import Schema
 
 ACCOUNTANTS = ("prv", "rdp")
 #: Largest PRV discretisation grid we evaluate (about one second per evaluation on one

@@ -20,11 +20,11 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from governance.datasets.schema import Schema, conform, to_plain
 from governance.core.errors import InputError
-from governance.generators.privacy.accounting import preprocessing_record
+from governance.datasets.schema import Schema, conform, to_plain
 from governance.generators.base import PrivacySpend
 from governance.generators.determinism import check_seed, derive_seed, seeded
+from governance.generators.privacy.accounting import preprocessing_record
 
 MECHANISM = "none (non-private baseline)"
 _TABLE = "table"

@@ -27,6 +27,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from governance.core.errors import BudgetExceededError, DatasetError, InputError
 from governance.datasets.encoding import PublicEncoder
 from governance.datasets.private_domain import (
     DomainSpend,
@@ -36,15 +37,14 @@ from governance.datasets.private_domain import (
     project_to_domain,
 )
 from governance.datasets.schema import Schema, conform
-from governance.core.errors import BudgetExceededError, DatasetError, InputError
+from governance.generators.base import PrivacySpend
+from governance.generators.determinism import check_seed, derive_seed, seeded
 from governance.generators.privacy.accounting import (
     NoiseCalibration,
     calibrate_noise,
     preprocessing_record,
     spent_epsilon,
 )
-from governance.generators.base import PrivacySpend
-from governance.generators.determinism import check_seed, derive_seed, seeded
 from governance.generators.vae.dp_sgd import CLIPPING_MODES, make_dp_sgd, make_plain_sgd
 from governance.generators.vae.model import TabularVAE, VAELoss, build_heads
 

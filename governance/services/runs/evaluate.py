@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from governance.services.datasets import Splits
 from governance.datasets.schema import Schema
 from governance.policy.decide import CandidateFacts, decide
 from governance.policy.loader import LoadedPolicy
 from governance.policy.models import Policy
+from governance.services.datasets import Splits
 from governance.store.models import Candidate, loads
 
 

@@ -15,27 +15,30 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from sqlmodel import Session, select
 
-from governance.services.context import Governance
-from governance.services.datasets import dataset_schema, get_dataset, load_splits
+from governance.core.errors import BudgetExceededError, ConflictError, InputError, NotFoundError
 from governance.datasets.private_domain import PRIVATE_LABEL
 from governance.datasets.schema import conform
-from governance.core.errors import BudgetExceededError, ConflictError, InputError, NotFoundError
-from governance.services.runs.executors import GenerationOutput, GenerationTask, finite_or_none, run_tasks
 from governance.generators import generator_class
-from governance.services.budget import charge, remaining_budget
-from governance.store.auditlog import append_event
 from governance.lineage.openlineage import emit_run_event
 from governance.policy import LoadedPolicy
 from governance.policy.loader import load_policy, parse_policy
+from governance.services.budget import charge, remaining_budget
+from governance.services.context import Governance
+from governance.services.datasets import dataset_schema, get_dataset, load_splits
+from governance.services.runs.executors import (
+    GenerationOutput,
+    GenerationTask,
+    finite_or_none,
+    run_tasks,
+)
+from governance.store.auditlog import append_event
 from governance.store.models import Candidate, PolicyVersion, Run, loads, new_id, utcnow
 
 Progress = Callable[[float, str], None]

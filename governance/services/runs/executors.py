@@ -9,6 +9,7 @@ worker that dies loses nothing but its own unfinished candidate.
 from __future__ import annotations
 
 import math
+import multiprocessing as mp
 import os
 import time
 import traceback
@@ -17,7 +18,6 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
-import multiprocessing as mp
 import pandas as pd
 
 from governance.core.errors import InputError
@@ -141,7 +141,8 @@ def _run_dask(
     tasks: Iterable[GenerationTask], address: str, fn: Callable[[GenerationTask], GenerationOutput]
 ) -> Iterator[GenerationOutput]:
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError as exc:  # pragma: no cover - distributed is a dependency
         raise ImportError("the Dask executor needs dask[distributed]") from exc
     try:

@@ -3,15 +3,15 @@ import pandas as pd
 import pytest
 from scipy.spatial.distance import cdist
 
+from governance.attacks.matching import duplicate_rate, exact_match_mask, row_keys
 from governance.attacks.neighbors import (
     encode_for_distance,
     nearest_distances,
     nearest_neighbours,
 )
-from governance.attacks.matching import duplicate_rate, exact_match_mask, row_keys
+from governance.core.errors import InputError
 from governance.datasets.encoding import PublicEncoder
 from governance.datasets.schema import Schema, conform
-from governance.core.errors import InputError
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 
 SMALL = Schema.model_validate({"columns": {

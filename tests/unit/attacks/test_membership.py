@@ -8,13 +8,13 @@ from governance.attacks import (
     ExactMatchAttack,
     NNDRAttack,
 )
-from governance.datasets.schema import Schema
 from governance.core.errors import (
     ConflictError,
     DatasetError,
     InputError,
     UntrustedSignalWarning,
 )
+from governance.datasets.schema import Schema
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 
 
@@ -76,8 +76,8 @@ def test_result_reports_sizes_rates_and_detail(rows):
     assert result.duplicate_rate == 0.0
     assert result.subsampled is None
     detail = result.epsilon_lb_detail
-    assert detail["tp"] + detail["fn"] == 1000 and detail["fp"] + detail["tn"] == 1000
-    assert {"threshold", "tpr_ci", "fpr_ci", "delta"} <= set(detail)
+    assert detail.tp + detail.fn == 1000 and detail.fp + detail.tn == 1000
+    assert {"threshold", "tpr_ci", "fpr_ci", "delta"} <= set(result.as_dict()["epsilon_lb_detail"])
     assert result.tpr_at_1pct is not None and result.tpr_at_01pct is not None
 
 

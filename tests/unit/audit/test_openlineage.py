@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from governance.services.datasets import register_dataset
 from governance.core.errors import NotFoundError
 from governance.lineage.openlineage import (
     JOB_NAMESPACE,
@@ -20,6 +19,7 @@ from governance.lineage.openlineage import (
     run_uuid,
 )
 from governance.policy import default_policy
+from governance.services.datasets import register_dataset
 from governance.services.runs.execute import record_policy
 from governance.store.models import Candidate, Run
 from tests.utils.data import MIXED_SCHEMA, mixed_table

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from governance.core.errors import DatasetError
 from governance.datasets.encoding import PublicEncoder
 from governance.datasets.loader import read_table, sha256_file
 from governance.datasets.splits import make_split
-from governance.core.errors import DatasetError
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from governance.core.errors import InputError, UnknownColumnError
 from governance.datasets.private_domain import (
     WIDE_GRID,
     learn_domain,
@@ -19,7 +20,6 @@ from governance.datasets.private_domain import (
     threshold,
 )
 from governance.datasets.schema import Schema
-from governance.core.errors import InputError, UnknownColumnError
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 
 NUM = Schema.model_validate({"columns": {"x": {"type": "numeric", "min": -10, "max": 10}}})

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from governance.datasets.schema import conform, infer_schema, load_schema, parse_schema
 from governance.core.errors import DatasetError, SchemaError, UnknownColumnError
+from governance.datasets.schema import conform, infer_schema, load_schema, parse_schema
 from tests.utils.data import MIXED_SCHEMA, mixed_table, randhie, randhie_schema
 
 

@@ -104,12 +104,12 @@ def test_ratio_orientation(goal: Goal, cand: float, ctrl: float, expected) -> No
 
 def test_interval_contains_and_dict() -> None:
     # Setup
-    iv = Interval(0.1, -0.2, 0.3, 100)
+    iv = Interval(value=0.1, ci_low=-0.2, ci_high=0.3, n_valid=100)
 
     # Run / Assert
     assert iv.contains(0.0) and not iv.contains(0.31)
     assert iv.as_dict() == {"value": 0.1, "ci_low": -0.2, "ci_high": 0.3}
-    assert not Interval(None, None, None).contains(0.0)
+    assert not Interval(value=None, ci_low=None, ci_high=None).contains(0.0)
 
 
 @pytest.mark.parametrize(("n", "n_boot", "level"), [(0, 100, 0.95), (10, 5, 0.95),

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from governance.datasets.schema import Schema
 from governance.core.errors import DatasetError, InputError
+from governance.datasets.schema import Schema
 from governance.evaluation import FidelityResult, domain_violations, evaluate_fidelity
 from governance.evaluation.fidelity.manifold import manifold_precision_recall
 from governance.evaluation.fidelity.quality import quality_report, sdmetrics_metadata

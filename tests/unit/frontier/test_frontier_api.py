@@ -1,6 +1,5 @@
 import types
 
-
 import governance.frontier as frontier_pkg
 
 

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opacus.accountants import PRVAccountant, RDPAccountant
 
-from governance.datasets.schema import Schema
 from governance.core.errors import GovernanceError, InputError
+from governance.datasets.schema import Schema
 from governance.generators.privacy import accounting
 from governance.generators.privacy.accounting import (
     MAX_PRV_GRID,

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from governance.datasets.schema import Schema, conform
 from governance.core.errors import InputError
+from governance.datasets.schema import Schema, conform
 from governance.generators.marginal.aim import AIMGenerator
 from governance.generators.marginal.steps import mbi_session, pooled
 from tests.utils.data import MIXED_SCHEMA, mixed_table

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from governance.datasets.schema import Schema
 from governance.core.errors import InputError
+from governance.datasets.schema import Schema
 from governance.generators.marginal.discretize import PublicDiscretizer
 from governance.generators.marginal.model import (
     _stratified_uniforms,

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from governance.datasets.schema import Schema, conform
 from governance.core.errors import BudgetExceededError, InputError
+from governance.datasets.schema import Schema, conform
 from governance.generators.vae.dp_vae import CONTROL_MECHANISM, MECHANISM, DPVAEGenerator
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 

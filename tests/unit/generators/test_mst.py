@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from governance.datasets.schema import Schema, conform
 from governance.core.errors import InputError
+from governance.datasets.schema import Schema, conform
 from governance.generators.base import Generator
 from governance.generators.marginal.mst import MSTGenerator, fit_one_way
 from governance.generators.privacy.zcdp import cdp_eps, cdp_rho

@@ -1,6 +1,5 @@
 import types
 
-
 import governance.policy as policy_pkg
 
 

@@ -13,13 +13,13 @@ import math
 
 import pytest
 
-from governance.services.datasets import Splits
 from governance.generators.fake import FakeGenerator
 from governance.policy import parse_policy
 from governance.report import render_run_json, render_run_report
+from governance.services.datasets import Splits
 from governance.services.runs.evaluate import CandidateEvaluator, finish_frontier
-from governance.store.models import Candidate, Run
 from governance.services.views import candidate_view, run_view
+from governance.store.models import Candidate, Run
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 
 POLICY = "version: 1\nname: report-e2e\nutility:\n  subgroups: [sex]\n"
