@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo lint test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,7 @@ $(BIN)/python:
 # other spec would pull gigabytes of CUDA packages.
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,lint]'
 	# anonymeter (disclosure risks) pins numpy<2, but runs on numpy 2 (checked by its
 	# cross-check test): install it without its pins, plus what it imports.
 	$(BIN)/pip install --quiet --no-deps 'anonymeter==1.1.0'
@@ -25,6 +25,13 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/govern demo
+
+# ruff (style, docstrings, imports), mypy (strict on core, policy, audit and api) and
+# import-linter (the layers contract in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider

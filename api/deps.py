@@ -8,11 +8,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.jobs import RunJobs, get_jobs
 from governance.core.config import Settings, get_settings
-from governance.core.errors import AuthenticationError, InputError, PermissionDeniedError
+from governance.core.errors import AuthenticationError, InputError
+from governance.core.types import Principal, Role
+from governance.services import permissions
 from governance.services.auth import authenticate
 from governance.services.context import Governance
-from governance.store.models import ApiKey
+from governance.services.permissions import require_role
 
 #: Largest offset or sequence number a list endpoint accepts (a signed 64-bit integer).
 MAX_OFFSET = 2**63 - 1
@@ -26,7 +29,7 @@ def get_governance(settings: Annotated[Settings, Depends(get_settings)]) -> Gove
 Gov = Annotated[Governance, Depends(get_governance)]
 
 
-def resolve_key(request: Request, gov: Governance) -> ApiKey:
+def resolve_key(request: Request, gov: Governance) -> Principal:
     """Authenticate ``Authorization: Bearer <key>`` once per request (cached on its state).
 
     Raises:
@@ -53,7 +56,8 @@ _bearer = HTTPBearer(auto_error=False, description="An API key from `govern keys
 
 
 def current_key(request: Request, gov: Gov,
-                _doc: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiKey:
+                _doc: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+                ) -> Principal:
     """The caller's API key from ``Authorization: Bearer <key>``.
 
     ``_doc`` only declares the bearer scheme in OpenAPI; ``resolve_key`` reads the header.
@@ -61,7 +65,7 @@ def current_key(request: Request, gov: Gov,
     return resolve_key(request, gov)
 
 
-Caller = Annotated[ApiKey, Depends(current_key)]
+Caller = Annotated[Principal, Depends(current_key)]
 
 
 def _query_names(dependant: Any) -> set[str]:
@@ -92,21 +96,17 @@ def reject_unknown_query(request: Request, _key: Caller) -> None:
                          "once; each takes a single value")
 
 
-def require(*roles: str) -> Callable[[ApiKey], ApiKey]:
+def require(roles: frozenset[Role]) -> Callable[[Principal], Principal]:
     """A dependency that admits only keys holding one of ``roles`` (admin always)."""
 
-    def check(key: Caller) -> ApiKey:
-        if key.role != "admin" and key.role not in roles:
-            raise PermissionDeniedError(
-                f"role {key.role!r} may not do this; it needs one of: "
-                f"{', '.join(sorted({*roles, 'admin'}))}"
-            )
-        return key
+    def check(key: Caller) -> Principal:
+        return require_role(key, roles)
 
     return check
 
 
-Reader = Annotated[ApiKey, Depends(require("requester", "approver", "auditor"))]
-Requester = Annotated[ApiKey, Depends(require("requester"))]
-Approver = Annotated[ApiKey, Depends(require("approver"))]
-Auditor = Annotated[ApiKey, Depends(require("auditor"))]
+Reader = Annotated[Principal, Depends(require(permissions.READ))]
+Requester = Annotated[Principal, Depends(require(permissions.SUBMIT_RUNS))]
+Approver = Annotated[Principal, Depends(require(permissions.DECIDE))]
+Auditor = Annotated[Principal, Depends(require(permissions.READ_AUDIT))]
+Jobs = Annotated[RunJobs, Depends(get_jobs)]

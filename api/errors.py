@@ -112,8 +112,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(e.GovernanceError)
     async def _domain(_req: Request, exc: e.GovernanceError) -> JSONResponse:
-        extra = {"problems": exc.problems} if isinstance(exc, e.PolicyError) else {}
-        return error_response(status_for(exc), exc.code, exc.message, **extra)
+        if isinstance(exc, e.PolicyError):
+            return error_response(status_for(exc), exc.code, exc.message, problems=exc.problems)
+        return error_response(status_for(exc), exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(req: Request, exc: RequestValidationError) -> JSONResponse:

@@ -6,7 +6,9 @@ from fastapi import Depends, FastAPI
 
 from api import errors
 from api.deps import reject_unknown_query
+from api.jobs import lifespan
 from api.ratelimit import enforce_rate_limit
+from api.responses import CodecJSONResponse
 from api.routes import audits, candidates, datasets, health, policies, releases, runs
 
 app = FastAPI(
@@ -15,9 +17,12 @@ app = FastAPI(
     description="Privacy-aware governance for synthetic tabular data. Authenticate with "
     "'Authorization: Bearer <key>' (create keys with `govern keys create`). Every error is "
     "JSON {code, message}; /v1 requests are rate limited per key (429 with Retry-After).",
+    lifespan=lifespan,
+    default_response_class=CodecJSONResponse,
 )
 errors.install(app)
 app.include_router(health.router)
 for module in (datasets, runs, candidates, releases, audits, policies):
-    app.include_router(module.router, dependencies=[Depends(enforce_rate_limit), Depends(reject_unknown_query)],
+    app.include_router(module.router,
+                       dependencies=[Depends(enforce_rate_limit), Depends(reject_unknown_query)],
                        responses=errors.COMMON_RESPONSES)

@@ -43,13 +43,13 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
+from bench.paths import ADULT_DIR  # noqa: E402
 from governance.attacks import nearest_distances, run_membership_audit  # noqa: E402
 from governance.attacks.neighbors import encode_for_distance  # noqa: E402
 from governance.datasets.encoding import PublicEncoder  # noqa: E402
 from governance.datasets.schema import Schema, conform, load_schema  # noqa: E402
 
-ADULT = Path("/work/shared/datasets/adult")
+ADULT = ADULT_DIR
 SCHEMA = Path(__file__).with_name("adult.schema.yaml")
 
 

@@ -67,8 +67,8 @@ def main() -> None:
             epochs[name].extend(gen.epoch_seconds[1:])
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
     base = statistics.median(epochs["non-private"])
-    print(f"== {args.dataset}, {len(train)} train rows, {args.rounds} rounds x {args.epochs - 1} timed "
-          f"epochs per variant, {args.threads} torch thread(s)")
+    print(f"== {args.dataset}, {len(train)} train rows, {args.rounds} rounds x "
+          f"{args.epochs - 1} timed epochs per variant, {args.threads} torch thread(s)")
     for name, times in epochs.items():
         q = statistics.quantiles(times, n=4)
         print(f"{name:20} median epoch {statistics.median(times):.3f} s "

@@ -47,12 +47,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_generators import ADULT, ADULT_SCHEMA  # noqa: E402
 
-from governance.cli.app import parse_epsilons  # noqa: E402
+from governance.cli.common import parse_epsilons  # noqa: E402
 from governance.datasets.schema import conform, load_schema  # noqa: E402
-from governance.datasets.splits import make_split  # noqa: E402
+from governance.datasets.splits import Splits, make_split  # noqa: E402
+from governance.evaluation.task import TaskSpec  # noqa: E402
 from governance.generators import generator_class  # noqa: E402
 from governance.policy.loader import load_policy  # noqa: E402
-from governance.services.datasets import Splits  # noqa: E402
 from governance.services.runs.evaluate import CandidateEvaluator  # noqa: E402
 from governance.services.runs.execute import ATTACK_CAP  # noqa: E402
 from governance.services.runs.executors import GenerationTask, generate  # noqa: E402
@@ -74,7 +74,8 @@ def main() -> None:
     loaded = load_policy(ROOT / "policies" / "default.yaml")
     t0 = time.perf_counter()
     with threadpool_limits(limits=1):
-        evaluator = CandidateEvaluator(splits=splits, schema=schema, task={"target": "Y"},
+        evaluator = CandidateEvaluator(splits=splits, schema=schema,
+                                       task=TaskSpec(target="Y").resolve(schema),
                                        policy=loaded, seed=args.seed, attack_cap=ATTACK_CAP)
     setup = time.perf_counter() - t0
     print(f"== adult: train {len(splits.train)}, holdout {len(splits.holdout)}, eval "
@@ -109,7 +110,7 @@ def main() -> None:
                 print(f"{name} eps={eps:g}: generation failed: {out.error}")
                 continue
             shares = [(u + f) / (fit + smp) for fit, smp, u, f, _ in rows]
-            fit, smp, util, fid, att = (statistics.median(col) for col in zip(*rows))
+            fit, smp, util, fid, att = (statistics.median(col) for col in zip(*rows, strict=True))
             share = statistics.median(shares)
             worst, highest = max(worst, share), max(highest, *shares)
             label = f"{name} eps={eps:g}"

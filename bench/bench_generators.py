@@ -1,4 +1,4 @@
-"""Benchmark the generators; prints figures, asserts nothing.
+r"""Benchmark the generators; prints figures, asserts nothing.
 
 For each generator x epsilon, in a fresh (spawned) process so memory figures are its own:
   * fit      - wall-clock seconds of ``fit`` on the train split (``--rows`` rows at most);
@@ -24,8 +24,8 @@ appearing in train and eval across study years, which no generator can reproduce
 visit is the experiment's primary outcome and depends on coinsurance and health status.
 Each table is split 50/25/25 by ``make_split(seed)``; the train split is capped at ``--rows``.
 
-Usage: python bench/bench_generators.py --dataset randhie --epsilons 1,inf \\
-           --generators dp_vae,gaussian_copula [--rows 10000] [--seed 0] \\
+Usage: python bench/bench_generators.py --dataset randhie --epsilons 1,inf \
+           --generators dp_vae,gaussian_copula [--rows 10000] [--seed 0] \
            [--clipping book_keeping|ghost]
 """
 
@@ -47,11 +47,11 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
+from bench.paths import ADULT as ADULT_DATA  # noqa: E402
 from governance.datasets.schema import Schema, conform, load_schema  # noqa: E402
 from governance.datasets.splits import make_split  # noqa: E402
 
-ADULT = Path("/work/shared/datasets/adult/adult.data")
+ADULT = ADULT_DATA
 ADULT_SCHEMA = Path(__file__).with_name("adult.schema.yaml")
 TARGETS = {"adult": ("Y", "Y > 50K"), "randhie": ("mdvis", "mdvis > 0")}
 

@@ -155,7 +155,8 @@ def _content(e: Ev) -> tuple[Any, ...]:
 
 def content_equal(a: list[Ev], b: list[Ev]) -> bool:
     """Whether two chains record exactly the same hashed content (a null mutation)."""
-    return len(a) == len(b) and all(x == y or _content(x) == _content(y) for x, y in zip(a, b))
+    return len(a) == len(b) and all(x == y or _content(x) == _content(y)
+                                    for x, y in zip(a, b, strict=True))
 
 
 def tamper(n_events: int, n_mutations: int, seed: int) -> None:
@@ -234,7 +235,7 @@ def _append_many(gov: object, n: int, actor: str) -> None:
 def db_figures(name: str, url: str | None, home: Path, *, serial: int, threads: int,
                per_thread: int) -> None:
     """Serial and concurrent append throughput, then verify_log rate, on one database."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from governance.store.auditlog import verify_log
     from governance.store.models import AuditEvent
@@ -253,7 +254,7 @@ def db_figures(name: str, url: str | None, home: Path, *, serial: int, threads: 
     secs = time.perf_counter() - t
     n = threads * per_thread
     with gov.session() as s:  # type: ignore[attr-defined]
-        seqs = list(s.exec(select(AuditEvent.seq).order_by(AuditEvent.seq)).all())
+        seqs = list(s.exec(select(AuditEvent.seq).order_by(col(AuditEvent.seq))).all())
         t = time.perf_counter()
         report = verify_log(s)
         vsecs = time.perf_counter() - t

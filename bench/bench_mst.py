@@ -30,11 +30,11 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
+from bench.paths import ADULT as ADULT_DATA  # noqa: E402
 from governance.datasets.schema import Schema, conform, load_schema  # noqa: E402
 from governance.datasets.splits import make_split  # noqa: E402
 
-ADULT = Path("/work/shared/datasets/adult/adult.data")
+ADULT = ADULT_DATA
 ADULT_SCHEMA = Path(__file__).with_name("adult.schema.yaml")
 TARGET, POSITIVE = "Y", ">50K"
 

@@ -35,14 +35,14 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
+from bench.paths import ADULT as ADULT_DATA  # noqa: E402
 from governance.datasets.bundled import SCHEMA_PATH, randhie_path  # noqa: E402
 from governance.datasets.schema import Schema, conform, load_schema  # noqa: E402
 from governance.datasets.splits import make_split  # noqa: E402
 from governance.evaluation import LiftEvaluator, TaskSpec, evaluate_fidelity  # noqa: E402
 from governance.evaluation.lift.models import HYPERPARAMETERS  # noqa: E402
 
-ADULT = Path("/work/shared/datasets/adult/adult.data")
+ADULT = ADULT_DATA
 ADULT_SCHEMA = Path(__file__).with_name("adult.schema.yaml")
 FIDELITY_ROWS, MANIFOLD_ROWS = 5000, 2000
 

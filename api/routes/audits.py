@@ -2,41 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlmodel import select
 
 from api.deps import MAX_OFFSET, Auditor, Gov, Reader
+from governance.schemas.audit import EventsPublic, LineagePublic
+from governance.services import audit
+from governance.services.audit import ChainReport
 from governance.services.lineage import lineage
-from governance.store.auditlog import verify_log
-from governance.store.models import AuditEvent, loads
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
 
-@router.get("/audit/verify")
-def verify(gov: Gov, _key: Reader) -> dict[str, Any]:
+@router.get("/audit/verify", response_model=ChainReport)
+def verify(gov: Gov, _key: Reader) -> ChainReport:
     """Verify the whole hash chain."""
-    with gov.session() as s:
-        return verify_log(s).as_dict()
+    return audit.verify(gov)
 
 
-@router.get("/audit/events")
+@router.get("/audit/events", response_model=EventsPublic)
 def events(gov: Gov, _key: Auditor, after: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-           limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+           limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> EventsPublic:
     """Audit events in order, paged by sequence number."""
-    with gov.session() as s:
-        rows = s.exec(select(AuditEvent).where(AuditEvent.seq > after)
-                      .order_by(AuditEvent.seq).limit(limit)).all()
-    data = [{"seq": e.seq, "created_at": e.created_at, "kind": e.kind, "actor": e.actor,
-             "subject": e.subject, "payload": loads(e.payload), "prev_hash": e.prev_hash,
-             "hash": e.hash} for e in rows]
-    return {"data": data, "count": len(data)}
+    return audit.events_page(gov, after=after, limit=limit)
 
 
-@router.get("/lineage/{ref}")
-def read_lineage(ref: str, gov: Gov, _key: Auditor) -> dict[str, Any]:
+@router.get("/lineage/{ref}", response_model=LineagePublic)
+def read_lineage(ref: str, gov: Gov, _key: Auditor) -> LineagePublic:
     """Trace a release, candidate, run or dataset back to its source."""
     with gov.session() as s:
         return lineage(s, ref)

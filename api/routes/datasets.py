@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from sqlmodel import select
 
 from api.deps import MAX_OFFSET, Gov, Reader, Requester
-from governance.core.errors import DatasetError, InputError, PayloadTooLargeError, SchemaError
-from governance.datasets.schema import parse_schema
-from governance.services.budget import summarize
-from governance.services.datasets import get_dataset, register_dataset
-from governance.services.views import dataset_view
-from governance.store.models import Dataset
+from governance.core.errors import InputError, PayloadTooLargeError
+from governance.schemas.datasets import BudgetPublic, DatasetPublic, DatasetsPublic
+from governance.services.budget import budget_public
+from governance.services.datasets import list_datasets, read_dataset, register_upload
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
-_SUFFIXES = {".csv", ".parquet", ".pq"}
 _FORM_FIELDS = {"file", "schema", "name", "infer_schema", "split_seed"}
 
 
@@ -30,7 +24,7 @@ async def _read_limited(upload: UploadFile, limit: int) -> bytes:
     return data
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=DatasetPublic)
 async def create_dataset(
     request: Request, gov: Gov, key: Requester,
     file: Annotated[UploadFile, File(description="CSV or Parquet table.")],
@@ -39,61 +33,33 @@ async def create_dataset(
     name: Annotated[str | None, Form(max_length=64)] = None,
     infer_schema: Annotated[bool, Form()] = False,
     split_seed: Annotated[int, Form(ge=0, le=2**31 - 1)] = 0,
-) -> dict[str, Any]:
+) -> DatasetPublic:
     """Register a table with its public-domain schema."""
-    import yaml
-
     unknown = sorted(set((await request.form()).keys()) - _FORM_FIELDS)
     if unknown:
         raise InputError(f"unknown form field(s) {', '.join(unknown)}: ids, hashes, owner and "
                          f"timestamps are set by the server; send only {sorted(_FORM_FIELDS)}")
-    suffix = Path(file.filename or "").suffix.lower()
-    if suffix not in _SUFFIXES:
-        raise DatasetError(f"file {file.filename!r} must be a .csv or .parquet file")
-    limit = gov.settings.max_upload_bytes
-    data = await _read_limited(file, limit)
-    parsed = None
-    if schema_file is not None:
-        raw = await _read_limited(schema_file, 1 << 20)
-        try:
-            parsed = parse_schema(yaml.safe_load(raw.decode("utf-8")), source="uploaded schema")
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise SchemaError(f"the uploaded schema is not valid YAML: {exc}") from None
-    elif not infer_schema:
-        raise InputError("send a 'schema' file part, or set infer_schema=true")
-    stem = Path(file.filename or "upload").stem
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{stem}{suffix}"
-        path.write_bytes(data)
-        ds = register_dataset(gov, path=path, schema=parsed, infer=parsed is None,
-                              name=name or stem, split_seed=split_seed, actor=key.name)
-    return dataset_view(ds)
+    data = await _read_limited(file, gov.settings.max_upload_bytes)
+    schema = await _read_limited(schema_file, 1 << 20) if schema_file is not None else None
+    return register_upload(gov, data=data, filename=file.filename or "", schema_yaml=schema,
+                           infer=infer_schema, name=name, split_seed=split_seed, actor=key.name)
 
 
-@router.get("")
-def list_datasets(gov: Gov, _key: Reader,
-                  limit: Annotated[int, Query(ge=1, le=100)] = 50,
-                  offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> dict[str, Any]:
+@router.get("", response_model=DatasetsPublic)
+def get_datasets(gov: Gov, _key: Reader,
+                 limit: Annotated[int, Query(ge=1, le=100)] = 50,
+                 offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> DatasetsPublic:
     """List registered datasets (metadata only), oldest first."""
-    with gov.session() as s:
-        rows = s.exec(select(Dataset).order_by(Dataset.created_at)  # type: ignore[arg-type]
-                      .offset(offset).limit(limit)).all()
-        return {"data": [dataset_view(d) for d in rows], "count": len(rows)}
+    return list_datasets(gov, offset=offset, limit=limit)
 
 
-@router.get("/{dataset_id}")
-def read_dataset(dataset_id: str, gov: Gov, _key: Reader) -> dict[str, Any]:
+@router.get("/{dataset_id}", response_model=DatasetPublic)
+def get_dataset(dataset_id: str, gov: Gov, _key: Reader) -> DatasetPublic:
     """One dataset's record."""
-    with gov.session() as s:
-        return dataset_view(get_dataset(s, dataset_id))
+    return read_dataset(gov, dataset_id)
 
 
-@router.get("/{dataset_id}/budget")
-def read_budget(dataset_id: str, gov: Gov, _key: Reader) -> dict[str, Any]:
+@router.get("/{dataset_id}/budget", response_model=BudgetPublic)
+def read_budget(dataset_id: str, gov: Gov, _key: Reader) -> BudgetPublic:
     """A dataset's privacy-budget ledger (basic composition)."""
-    with gov.session() as s:
-        ds = get_dataset(s, dataset_id)
-        summ = summarize(s, dataset_id=ds.id)
-    return {"dataset_id": ds.id, "epsilon_spent": summ.epsilon_spent,
-            "delta_spent": summ.delta_spent, "charges": summ.charges,
-            "composition": summ.composition}
+    return budget_public(gov, dataset_id)

@@ -146,7 +146,7 @@ class AttackData:
                 "this attack needs a real reference sample disjoint from members and "
                 "non-members; pass reference= (e.g. holdout rows not used as non-members)"
             )
-        return frame  # type: ignore[no-any-return]
+        return frame
 
     def keys(self, role: str) -> np.ndarray:
         """Exact row keys of a role (see ``matching.row_keys``)."""

@@ -141,7 +141,7 @@ def disclosure_risks(
         baseline (random-guess) attack draws without a seed inside anonymeter, so its
         rates vary from run to run; the risks do not use them.
     """
-    try:
+    try:  # Deferred import: anonymeter is the optional 'disclosure' extra.
         from anonymeter.evaluators import (
             InferenceEvaluator,
             LinkabilityEvaluator,

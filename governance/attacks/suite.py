@@ -13,6 +13,7 @@ import time
 import pandas as pd
 
 from governance.attacks.data import AttackData
+from governance.attacks.disclosure import DisclosureReport
 from governance.attacks.membership.base import MembershipAttack
 from governance.attacks.membership.density import DomiasAttack
 from governance.attacks.membership.distance import (
@@ -24,7 +25,7 @@ from governance.attacks.membership.distance import (
 from governance.attacks.membership.shadow import ShadowAttack, ShadowResult
 from governance.attacks.results import MembershipResult
 from governance.core.errors import InputError
-from governance.core.types import Record
+from governance.core.types import InfFloat, Record, StageError
 from governance.datasets.schema import Schema
 
 ATTACKS: dict[str, type[MembershipAttack]] = {
@@ -35,18 +36,26 @@ DEFAULT_ATTACKS = ("dcr", "dcr_diff", "nndr", "domias")
 
 
 class AuditReport(Record):
-    """The suite's results and the worst case over its attacks."""
+    """The suite's results and the worst case over its attacks.
+
+    A run adds what it measured around the suite: ``disclosure`` (the risks a policy's
+    ``max_disclosure_risk`` judges) with ``disclosure_detail`` (anonymeter's figures, or
+    the error that stopped them), and ``sizes`` (the attacked samples and the splits).
+    """
 
     results: dict[str, MembershipResult]
     worst_auc: float
     worst_epsilon_lb: float
     worst_tpr_at_1pct: float | None
     duplicate_rate: float
-    claimed_epsilon: float
+    claimed_epsilon: InfFloat
     failed_audit: bool
     reasons: tuple[str, ...]
     seconds: float
     shadow: ShadowResult | None = None
+    disclosure: dict[str, float] | None = None
+    disclosure_detail: DisclosureReport | StageError | None = None
+    sizes: dict[str, int] | None = None
 
 
 def run_membership_audit(

@@ -3,13 +3,13 @@
 from governance.audit.chain import (
     GENESIS_HASH,
     ChainReport,
-    canonical_json,
     check_checkpoint,
     hash_event,
     sign_checkpoint,
     verify_chain,
 )
 from governance.audit.events import EVENT_KINDS, EventKind
+from governance.core.jsonsafe import canonical_json
 
 __all__ = [
     "EVENT_KINDS",

@@ -1,4 +1,4 @@
-"""The audit log's hash chain: pure functions over canonical JSON.
+r"""The audit log's hash chain: pure functions over canonical JSON.
 
 Every event is hashed together with the hash of the event before it, so altering,
 deleting, inserting or reordering any stored event breaks every hash after it.
@@ -8,7 +8,7 @@ hash under an HMAC key kept outside the database) close both gaps.
 
 Hash of event ``n``::
 
-    SHA-256( b"governance.audit.event.v1\\x00" || prev_hash_bytes || canonical_json(body) )
+    SHA-256( b"governance.audit.event.v1\x00" || prev_hash_bytes || canonical_json(body) )
 
 where ``body`` holds ``seq``, ``created_at``, ``kind``, ``actor``, ``subject`` and
 ``payload``, and the genesis ``prev_hash`` is 32 zero bytes. The domain prefix keeps

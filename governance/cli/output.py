@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from governance.core import jsonsafe
+from governance.schemas.runs import RunPublic
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 # Piped output (CI logs, `| less`) gets a wide console so tables keep one row per candidate.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 180)
 
-
-def jsonable(obj: Any) -> Any:
-    """Make values JSON-safe: infinities as "inf", datetimes as ISO strings."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return "inf" if obj > 0 else ("-inf" if obj < 0 else None)
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if hasattr(obj, "isoformat"):
-        return obj.isoformat()
-    return obj
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 
 def emit_json(doc: Any) -> None:
-    """Print exactly one JSON document on stdout."""
-    sys.stdout.write(json.dumps(jsonable(doc), indent=2, sort_keys=True) + "\n")
+    """Print exactly one JSON document on stdout (the project's codec: "inf", null NaN)."""
+    sys.stdout.write(jsonsafe.dumps(doc, indent=2) + "\n")
     sys.stdout.flush()
 
 
@@ -59,7 +51,7 @@ def fmt(value: Any, digits: int = 3) -> str:
         return "∞"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, (int, float)):
+    if isinstance(value, int | float):
         return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
     return str(value)
 
@@ -72,3 +64,28 @@ def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
     for r in rows:
         t.add_row(*[fmt(v) for v in r])
     return t
+
+
+def print_run(view: RunPublic) -> None:
+    """Print a run's candidate table and its real-only control."""
+    control = view.control.primary if view.control and hasattr(view.control, "primary") else None
+    task = view.task
+    pareto = set(view.frontier.pareto if view.frontier else [])
+    rows = []
+    for c in view.candidates or []:
+        s = c.summary
+        rows.append([c.id, c.generator, c.epsilon_target, c.epsilon_spent, s.worst_attack_auc,
+                     s.worst_epsilon_lb, s.tstr, s.utility_ratio, c.id in pareto,
+                     c.eligible if c.status != "failed" else "failed",
+                     ", ".join(s.clauses) or (c.error or "")])
+    out.print(table(
+        f"run {view.id} — target {task.target} ({task.kind}, {task.metric}); "
+        f"real-only control {fmt(control)}",
+        ["candidate", "generator", "ε target", "ε spent", "attack AUC", "ε lower bnd",
+         "TSTR", "ratio", "Pareto", "eligible", "violated clauses"], rows))
+    dup = next((c.summary.duplicate_rate for c in view.candidates or []
+                if c.summary.duplicate_rate is not None), None)
+    if rows and dup:
+        out.print(f"note: {dup:.1%} of the attacked non-member rows have an exact duplicate "
+                  "among the members; no membership attack can separate those rows, which "
+                  "caps every attack's AUC.")

@@ -18,11 +18,11 @@ Hierarchy::
     ├── NotFoundError (LookupError)        no such dataset, run, candidate, release -> 404
     ├── AuthenticationError                missing or unknown API key                -> 401
     ├── PermissionDeniedError              authenticated but not allowed             -> 403
-    ├── ConflictError                      state forbids the action (already decided, not eligible) -> 409
+    ├── ConflictError                      state forbids the action (decided, ineligible) -> 409
     ├── ReleaseGoneError                   release revoked                           -> 410
     ├── BudgetExceededError                the run would overspend the privacy budget -> 409
     ├── AccountingError                    a privacy accountant failed for a run     -> 500
-    └── IntegrityError                     audit chain or artifact hash mismatch     -> 500-class, reported
+    └── IntegrityError                     audit chain or artifact hash mismatch     -> 5xx
 
     GovernanceWarning (UserWarning)
     └── UntrustedSignalWarning             a metric ran but its signal cannot be trusted

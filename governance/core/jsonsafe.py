@@ -1,4 +1,4 @@
-"""The one JSON codec: how results, records and audit payloads become JSON.
+r"""The one JSON codec: how results, records and audit payloads become JSON.
 
 JSON has no NaN and no infinity, so every value goes through ``to_jsonable`` first,
 under these rules:
@@ -19,7 +19,7 @@ Reading back is the job of the typed models (``model_validate_json``): pydantic 
 >>> to_jsonable({"eps": float("inf"), "auc": float("nan"), "n": (1, 2)})
 {'eps': 'inf', 'auc': None, 'n': [1, 2]}
 >>> canonical_json({"b": float("nan"), "a": [True, None, "é"]})
-b'{"a":[true,null,"\\xc3\\xa9"],"b":"nan"}'
+b'{"a":[true,null,"\xc3\xa9"],"b":"nan"}'
 """
 
 from __future__ import annotations

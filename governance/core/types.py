@@ -16,15 +16,25 @@ into float fields as infinity, and NaN (written as ``null``) lives only in field
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AllowInfNan, BaseModel, ConfigDict, Field
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, PlainSerializer
 
 from governance.core import jsonsafe
 
+
+def _inf_text(value: float) -> float | str:
+    return value if math.isfinite(value) else ("inf" if value > 0 else "-inf")
+
+
 #: A float that must be a finite number (pydantic refuses NaN and infinities).
 FiniteFloat = Annotated[float, AllowInfNan(False)]
+#: A float that may be infinite (an epsilon: infinity is the non-private control); JSON
+#: writes ``"inf"`` / ``"-inf"`` and reads them back.
+InfFloat = Annotated[float, PlainSerializer(_inf_text, return_type=float | Literal["inf", "-inf"],
+                                            when_used="json")]
 #: A probability or rate in [0, 1].
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -96,3 +106,11 @@ class Decision(StrEnum):
 
     APPROVE = "approve"
     REJECT = "reject"
+
+
+class Principal(Record):
+    """Who is acting: an API key's id, name and role (never its secret)."""
+
+    id: str
+    name: str
+    role: Role

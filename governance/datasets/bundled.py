@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from governance.core.errors import DatasetError
 
 BUNDLED = Path(__file__).with_name("bundled")
@@ -25,7 +27,7 @@ DEMO_TARGET = "any_visit"
 
 def randhie_path() -> Path:
     """Return the path of ``randhie.csv`` inside the installed statsmodels."""
-    try:
+    try:  # Deferred import: statsmodels only locates the bundled table.
         import statsmodels.datasets.randhie as randhie
     except ImportError as exc:  # pragma: no cover - statsmodels is a dependency
         raise ImportError("the demo needs statsmodels: pip install statsmodels") from exc
@@ -37,8 +39,6 @@ def randhie_path() -> Path:
 
 def write_demo_table(out: Path, *, rows: int | None = None, seed: int = 0) -> Path:
     """Write the demo table (``any_visit`` instead of ``mdvis``) as CSV and return its path."""
-    import pandas as pd
-
     frame = pd.read_csv(randhie_path())
     frame.insert(0, DEMO_TARGET, (frame.pop("mdvis") > 0).astype(int))
     if rows is not None:

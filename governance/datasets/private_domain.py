@@ -108,7 +108,7 @@ def quantile_utility(values: np.ndarray, candidates: np.ndarray, q: float) -> np
     upto = np.searchsorted(ordered, candidates, side="right")
     target = q * len(values)
     worst = np.maximum(below - target, target - upto)
-    return np.maximum(worst, 0.0) * -1.0  # type: ignore[no-any-return]
+    return np.maximum(worst, 0.0) * -1.0
 
 
 def quantile_probabilities(values: np.ndarray, candidates: np.ndarray, *, q: float,
@@ -122,7 +122,7 @@ def quantile_probabilities(values: np.ndarray, candidates: np.ndarray, *, q: flo
     """
     logits = epsilon * quantile_utility(values, candidates, q) / 2
     weights = np.exp(logits - logits.max())
-    return weights / weights.sum()  # type: ignore[no-any-return]
+    return weights / weights.sum()
 
 
 def threshold(epsilon: float, delta: float) -> float:

@@ -110,6 +110,19 @@ def parse_schema(data: Any, *, source: str = "schema") -> Schema:
         raise SchemaError(f"{source} is not a valid schema: {problems}") from None
 
 
+def schema_from_yaml(text: str, *, source: str = "schema") -> Schema:
+    """Parse and validate schema YAML text (e.g. the copy a dataset was registered with).
+
+    Raises:
+        SchemaError: when the text is not YAML or not a valid schema.
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SchemaError(f"{source} is not valid YAML: {exc}") from None
+    return parse_schema(data, source=source)
+
+
 def load_schema(path: str | Path) -> Schema:
     """Read a schema YAML file.
 
@@ -160,8 +173,8 @@ def infer_schema(frame: pd.DataFrame, *, max_categories: int = 50) -> Schema:
 
 def _py(value: Any) -> Category:
     if isinstance(value, np.generic):
-        return value.item()  # type: ignore[no-any-return]
-    return value  # type: ignore[no-any-return]
+        return value.item()
+    return value
 
 
 def conform(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:

@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from governance.core.errors import DatasetError
 
@@ -63,3 +64,13 @@ def make_split(
         holdout=np.sort(perm[n_train : n_train + n_hold]),
         eval=np.sort(perm[n_train + n_hold :]),
     )
+
+
+@dataclass(frozen=True)
+class Splits:
+    """The real splits of a dataset, as conformed frames."""
+
+    train: pd.DataFrame
+    holdout: pd.DataFrame
+    eval: pd.DataFrame
+    split: Split

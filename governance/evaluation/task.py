@@ -104,4 +104,5 @@ class TaskSpec(Record):
                 f"target; use kind={inferred!r} or leave kind unset"
             )
         self._check_kind(kind)
-        return self.model_copy(update={"kind": kind, "metric": self.metric or DEFAULT_PRIMARY[kind]})
+        metric = self.metric or DEFAULT_PRIMARY[kind]
+        return self.model_copy(update={"kind": kind, "metric": metric})

@@ -13,11 +13,14 @@ from governance.frontier.pareto import (
     utility_floor,
 )
 from governance.frontier.plot import RISK_LABEL, UTILITY_LABEL, plot_frontier
+from governance.frontier.record import FrontierRecord, FrontierRow
 
 __all__ = [
     "RISK_LABEL",
     "UTILITY_LABEL",
     "FrontierPoint",
+    "FrontierRecord",
+    "FrontierRow",
     "frontier_table",
     "on_frontier",
     "pareto_front",

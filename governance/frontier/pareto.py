@@ -22,7 +22,7 @@ from typing import Any, TypeGuard
 
 from governance.core.errors import InputError
 from governance.core.jsonsafe import to_jsonable
-from governance.core.types import Record
+from governance.core.types import InfFloat, Record
 
 
 class FrontierPoint(Record):
@@ -39,9 +39,9 @@ class FrontierPoint(Record):
 
     candidate_id: str
     label: str
-    risk: float | None
-    utility: float | None
-    epsilon: float | None
+    risk: InfFloat | None
+    utility: InfFloat | None
+    epsilon: InfFloat | None
     feasible: bool
 
 

@@ -125,18 +125,20 @@ def _draw(points: Sequence[FrontierPoint], *, control_utility: float | None,
         for feasible in (True, False):
             chosen = [p for p in group if p.feasible is feasible]
             if chosen:
-                ax.scatter([p.risk for p in chosen], [p.utility for p in chosen],
+                xs, ys = _xy(chosen)
+                ax.scatter(xs, ys,
                            marker=_MARKERS[k % len(_MARKERS)], s=55, zorder=3,
                            edgecolors=color, linewidths=1.5,
                            facecolors=color if feasible else "none",
                            label=f"{label}" + ("" if feasible else " (not eligible)"))
         for p in group:
-            ax.annotate(_epsilon_text(p.epsilon), (p.risk, p.utility),  # type: ignore[arg-type]
+            ax.annotate(_epsilon_text(p.epsilon), (p.risk, p.utility),
                         textcoords="offset points", xytext=(5, 5), fontsize=8)
 
     front = on_frontier(placed)
     if front:
-        ax.step([p.risk for p in front], [p.utility for p in front], where="post",
+        xs, ys = _xy(front)
+        ax.step(xs, ys, where="post",
                 color="black", linewidth=1.2, zorder=2, label="Pareto frontier")
 
     unplaced = [p.candidate_id for p in points if not _placed(p)]
@@ -171,3 +173,9 @@ def _write_atomically(figure: Figure, path: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _xy(points: Sequence[FrontierPoint]) -> tuple[list[float], list[float]]:
+    """Risks and utilities of placed points (both measured, so never ``None``)."""
+    return ([float(p.risk) for p in points if p.risk is not None],
+            [float(p.utility) for p in points if p.utility is not None])

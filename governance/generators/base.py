@@ -1,13 +1,15 @@
-"""The generator protocol and the privacy record every candidate carries."""
+"""The generator base class and the privacy record every candidate carries."""
 
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Protocol, runtime_checkable
+from abc import ABC, abstractmethod
+from typing import ClassVar, Self
 
 import pandas as pd
 
-from governance.core.types import Record
+from governance.core.errors import InputError
+from governance.core.types import InfFloat, Record
 from governance.datasets.schema import Schema
 
 
@@ -23,8 +25,8 @@ class PrivacySpend(Record):
     (e.g. PRV failed, so RDP was used); ``epochs`` is the number of passes trained.
     """
 
-    epsilon_target: float
-    epsilon_spent: float
+    epsilon_target: InfFloat
+    epsilon_spent: InfFloat
     delta: float
     mechanism: str
     accountant: str | None = None
@@ -44,25 +46,54 @@ class PrivacySpend(Record):
         return math.isfinite(self.epsilon_spent)
 
 
-@runtime_checkable
-class Generator(Protocol):
+class Generator(ABC):
     """A synthesizer fitted on the train split only.
 
-    Implementations take their options as keyword-only constructor arguments
-    (``epsilon``, ``delta``, ``seed`` and their own), are deterministic given the
-    seed, and never read anything but the frame passed to ``fit``.
+    Subclasses declare their flags as class attributes, take their options as
+    keyword-only constructor arguments (``epsilon``, ``delta``, ``seed`` and their own),
+    are deterministic given the seed, never read anything but the frame passed to
+    ``fit``, and implement ``fit``, ``privacy``, ``fitted`` and ``_sample``. The public
+    ``sample`` owns the checks every generator shares. ``governance.generators.testing.
+    check_generator`` is the executable form of this contract.
+
+    Attributes:
+        name: the registry name.
+        differentially_private: whether the generator takes a finite epsilon.
+        accepts_infinite_epsilon: whether a DP generator also runs without noise (its
+            non-private control); the run grid skips infinity for those that do not.
     """
 
     name: ClassVar[str]
+    differentially_private: ClassVar[bool] = False
+    accepts_infinite_epsilon: ClassVar[bool] = True
+    seed: int
 
-    def fit(self, data: pd.DataFrame, schema: Schema) -> Generator:
+    @abstractmethod
+    def fit(self, data: pd.DataFrame, schema: Schema) -> Self:
         """Train on ``data`` (conformed to ``schema``); return self."""
-        ...
 
-    def sample(self, n: int) -> pd.DataFrame:
-        """Draw ``n`` synthetic rows in the schema's column order and domain."""
-        ...
+    @property
+    @abstractmethod
+    def fitted(self) -> bool:
+        """Whether ``fit`` has run."""
 
+    @abstractmethod
     def privacy(self) -> PrivacySpend:
         """Report the privacy spend; raises if ``fit`` has not run."""
-        ...
+
+    @abstractmethod
+    def _sample(self, n: int) -> pd.DataFrame:
+        """Draw ``n`` rows (``n`` already checked) in the schema's order and domain."""
+
+    def sample(self, n: int) -> pd.DataFrame:
+        """Draw ``n`` synthetic rows; the same seed and ``n`` give the same rows every call.
+
+        Raises:
+            RuntimeError: ``fit`` has not run.
+            InputError: ``n`` is not a positive integer.
+        """
+        if not self.fitted:
+            raise RuntimeError("call fit() before sample()")
+        if isinstance(n, bool) or not isinstance(n, int | float) or int(n) != n or n < 1:
+            raise InputError(f"n must be a positive integer, got {n!r}")
+        return self._sample(int(n))

@@ -47,6 +47,7 @@ def seeded(seed: int, *, threads: int = 1) -> Iterator[None]:
         byte-identical; ``torch.use_deterministic_algorithms`` refuses any kernel that
         is non-deterministic by design.
     """
+    # Deferred import: torch is heavy; only processes that train load it.
     import torch
 
     py_state, np_state = random.getstate(), np.random.get_state()

@@ -8,16 +8,16 @@ real rows gives the null control.
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import ClassVar, Self
 
 import numpy as np
 import pandas as pd
 
 from governance.datasets.schema import Schema
-from governance.generators.base import PrivacySpend
+from governance.generators.base import Generator, PrivacySpend
 
 
-class FakeGenerator:
+class FakeGenerator(Generator):
     """Return fixed rows (or the training rows when ``rows`` is None)."""
 
     name: ClassVar[str] = "fake"
@@ -32,15 +32,19 @@ class FakeGenerator:
         self._seed = seed
         self._fitted: pd.DataFrame | None = None
 
-    def fit(self, data: pd.DataFrame, schema: Schema) -> FakeGenerator:
+    def fit(self, data: pd.DataFrame, schema: Schema) -> Self:
         """Remember the rows to hand back."""
         self._fitted = (self._rows if self._rows is not None else data)[schema.names]
         return self
 
-    def sample(self, n: int) -> pd.DataFrame:
+    @property
+    def fitted(self) -> bool:
+        """Whether ``fit`` has run."""
+        return self._fitted is not None
+
+    def _sample(self, n: int) -> pd.DataFrame:
         """Return ``n`` of the remembered rows, in order, cycling if needed."""
-        if self._fitted is None:
-            raise RuntimeError("call fit() before sample()")
+        assert self._fitted is not None
         idx = np.arange(n) % len(self._fitted)
         return self._fitted.iloc[idx].reset_index(drop=True)
 

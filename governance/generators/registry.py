@@ -63,4 +63,4 @@ def generator_class(name: str) -> type[Any]:
 
 def create_generator(name: str, **options: Any) -> Generator:
     """Instantiate the generator registered under ``name`` with keyword options."""
-    return generator_class(name)(**options)  # type: ignore[no-any-return]
+    return generator_class(name)(**options)

@@ -185,9 +185,11 @@ def _describe(annotation: Any, metadata: list[Any]) -> str:
 
 
 def _bounds(metadata: list[Any]) -> str:
-    low = next((("[", m.ge) for m in metadata if isinstance(m, at.Ge)), None)
+    low: tuple[str, Any] | None = next(
+        (("[", m.ge) for m in metadata if isinstance(m, at.Ge)), None)
     low = low or next((("(", m.gt) for m in metadata if isinstance(m, at.Gt)), None)
-    high = next(((m.le, "]") for m in metadata if isinstance(m, at.Le)), None)
+    high: tuple[Any, str] | None = next(
+        ((m.le, "]") for m in metadata if isinstance(m, at.Le)), None)
     high = high or next(((m.lt, ")") for m in metadata if isinstance(m, at.Lt)), None)
     if low and high:
         return f" in {low[0]}{low[1]:g}, {high[0]:g}{high[1]}"

@@ -16,13 +16,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-POLICY_FORMAT_VERSION = 1
+POLICY_FORMAT_VERSION: Literal[1] = 1
 ROLES = ("requester", "approver", "auditor", "admin")
 Role = Literal["requester", "approver", "auditor", "admin"]
 ReleaseFormat = Literal["parquet", "csv"]
 
-_STRICT = {"strict": True}
-_FINITE = {"strict": True, "allow_inf_nan": False}
 
 
 class _Section(BaseModel):
@@ -40,11 +38,11 @@ class TprAtFpr(_Section):
     """A limit on the attack's true-positive rate at one low false-positive rate."""
 
     fpr: float = Field(
-        gt=0, lt=1, **_FINITE,
+        gt=0, lt=1, strict=True, allow_inf_nan=False,
         description="False-positive rate at which the attack's TPR is read, in (0, 1).",
     )
     tpr: float = Field(
-        ge=0, le=1, **_FINITE,
+        ge=0, le=1, strict=True, allow_inf_nan=False,
         description="Largest tolerated true-positive rate at that FPR, in [0, 1].",
     )
 
@@ -53,30 +51,34 @@ class DisclosureLimits(_Section):
     """Upper limits on anonymeter-style disclosure risks; an absent limit is not checked."""
 
     singling_out: float | None = Field(
-        None, ge=0, le=1, **_FINITE, description="Largest singling-out risk, in [0, 1].")
+        None, ge=0, le=1, strict=True, allow_inf_nan=False,
+        description="Largest singling-out risk, in [0, 1].")
     linkability: float | None = Field(
-        None, ge=0, le=1, **_FINITE, description="Largest linkability risk, in [0, 1].")
+        None, ge=0, le=1, strict=True, allow_inf_nan=False,
+        description="Largest linkability risk, in [0, 1].")
     inference: float | None = Field(
-        None, ge=0, le=1, **_FINITE, description="Largest attribute-inference risk, in [0, 1].")
+        None, ge=0, le=1, strict=True, allow_inf_nan=False,
+        description="Largest attribute-inference risk, in [0, 1].")
 
 
 class RiskPolicy(_Section):
     """Privacy limits every candidate must meet."""
 
     max_epsilon: float = Field(
-        8.0, gt=0, **_FINITE,
+        8.0, gt=0, strict=True, allow_inf_nan=False,
         description="Largest accountant-spent epsilon per candidate. Non-private candidates "
         "(epsilon = inf) always fail this clause.",
     )
     max_delta: float = Field(
-        1e-5, ge=0, lt=1, **_FINITE, description="Largest delta per candidate, in [0, 1).")
+        1e-5, ge=0, lt=1, strict=True, allow_inf_nan=False,
+        description="Largest delta per candidate, in [0, 1).")
     max_total_epsilon: float = Field(
-        40.0, gt=0, validate_default=True, **_FINITE,
+        40.0, gt=0, validate_default=True, strict=True, allow_inf_nan=False,
         description="Privacy budget per source dataset across all runs (the ledger's limit); "
         "must be at least max_epsilon.",
     )
     max_attack_auc: float = Field(
-        0.60, ge=0.5, le=1, **_FINITE,
+        0.60, ge=0.5, le=1, strict=True, allow_inf_nan=False,
         description="Largest ROC AUC of the worst membership-inference attack, in [0.5, 1] "
         "(0.5 is random guessing).",
     )
@@ -85,7 +87,7 @@ class RiskPolicy(_Section):
         "{fpr: 0.01, tpr: 0.05}. A TPR that could not be estimated fails the clause.",
     )
     max_epsilon_lb_ratio: float = Field(
-        1.0, ge=0, **_FINITE,
+        1.0, ge=0, strict=True, allow_inf_nan=False,
         description="Largest empirical epsilon lower bound / claimed epsilon. A bound above "
         "the claim is a failed privacy audit and fails regardless of this ratio.",
     )
@@ -112,19 +114,19 @@ class UtilityPolicy(_Section):
     """Utility a candidate must deliver on held-out real data."""
 
     min_utility_ratio: float = Field(
-        0.80, ge=0, **_FINITE,
+        0.80, ge=0, strict=True, allow_inf_nan=False,
         description="Smallest TSTR primary metric / real-only control metric. A candidate "
         "whose ratio could not be measured fails.",
     )
     min_lift: float | None = Field(
-        None, **_FINITE,
+        None, strict=True, allow_inf_nan=False,
         description="Optional smallest lift of the augmented scenario (real + synthetic) over "
         "the real-only control.",
     )
     subgroups: tuple[str, ...] = Field(
         (), description="Columns whose per-group metric is checked against max_subgroup_gap.")
     max_subgroup_gap: float | None = Field(
-        None, ge=0, **_FINITE,
+        None, ge=0, strict=True, allow_inf_nan=False,
         description="Optional largest gap between the best and worst subgroup metric; needs "
         "subgroups.",
     )
@@ -145,11 +147,11 @@ class UtilityPolicy(_Section):
 class TaskSpec(_Section):
     """The default downstream task of runs under this policy."""
 
-    target: str = Field(min_length=1, **_STRICT, description="Column the model predicts.")
+    target: str = Field(min_length=1, strict=True, description="Column the model predicts.")
     kind: Literal["classification", "regression"] = Field(
         description="Whether the target is a class label or a number.")
     metric: str | None = Field(
-        None, min_length=1, **_STRICT,
+        None, min_length=1, strict=True,
         description="Primary metric name (higher is better); the task kind's default if absent.",
     )
 
@@ -157,11 +159,11 @@ class TaskSpec(_Section):
 class ApprovalPolicy(_Section):
     """Who must approve a candidate before it is released."""
 
-    quorum: int = Field(2, ge=1, **_STRICT, description="Number of distinct approvers, >= 1.")
+    quorum: int = Field(2, ge=1, strict=True, description="Number of distinct approvers, >= 1.")
     roles: tuple[Role, ...] = Field(
         ("approver",), min_length=1, description="Roles whose keys may approve.")
     separation_of_duties: bool = Field(
-        True, **_STRICT, description="If true, a run's requester cannot approve its candidates.")
+        True, strict=True, description="If true, a run's requester cannot approve its candidates.")
 
     _unique_roles = field_validator("roles")(_unique)
 
@@ -176,7 +178,7 @@ class AccessPolicy(_Section):
     formats: tuple[ReleaseFormat, ...] = Field(
         ("parquet", "csv"), min_length=1, description="Formats a release is served in.")
     expires_after_days: int | None = Field(
-        90, ge=1, **_STRICT,
+        90, ge=1, strict=True,
         description="Days after approval a release stays downloadable; null never expires.",
     )
 
@@ -199,10 +201,10 @@ class Policy(_Section):
     version: Literal[1] = Field(
         POLICY_FORMAT_VERSION, description="Version of the policy file format; only 1 exists.")
     name: str = Field(
-        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", **_STRICT,
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", strict=True,
         description="Short identifier: letters, digits, '_', '.', '-'.",
     )
-    description: str | None = Field(None, **_STRICT, description="What the policy is for.")
+    description: str | None = Field(None, strict=True, description="What the policy is for.")
     risk: RiskPolicy = Field(default_factory=RiskPolicy, description="Privacy limits.")
     utility: UtilityPolicy = Field(
         default_factory=UtilityPolicy, description="Utility requirements.")

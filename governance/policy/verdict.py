@@ -29,6 +29,13 @@ class PolicyViolation(Record):
     unverifiable: bool = False
 
 
+class Superseded(Record):
+    """The verdict a re-evaluation under a newer policy version replaced."""
+
+    policy_sha256: str
+    eligible: bool
+
+
 class Verdict(Record):
     """Every violated clause of a policy for one candidate.
 
@@ -37,12 +44,14 @@ class Verdict(Record):
         violations: every violated clause, in policy order.
         notes: things worth recording that are not violations.
         policy_sha256: hash of the policy file the verdict was reached under, if known.
+        supersedes: the earlier verdict this one replaced (``services.reevaluate``).
     """
 
     eligible: bool
     violations: tuple[PolicyViolation, ...]
     notes: tuple[str, ...] = ()
     policy_sha256: str | None = None
+    supersedes: Superseded | None = None
 
     @property
     def clauses(self) -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """The run report: one self-contained HTML page and its machine-readable twin.
 
-``render_run_report`` turns a run document (``governance.services.views.run_view``) and its full
-candidate documents (``governance.services.views.candidate_view``) into an HTML5 page that opens
+``render_run_report`` turns a run and its full candidates (read models from
+``governance.schemas``) into an HTML5 page that opens
 offline: header, privacy/utility frontier, candidate table, then one section per
 candidate with its verdict, privacy record, attacks, utility, fidelity and the notes
 that say how far each figure can be trusted. ``render_run_json`` returns the same

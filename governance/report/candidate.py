@@ -1,17 +1,24 @@
 """One candidate's report content: its overview row and its detailed, JSON-ready record.
 
-Every part (privacy, attack, utility, fidelity, verdict) is read defensively: a part
-that is missing becomes ``{"error": None, "missing": True}`` and a part recorded as
-``{"error": ...}`` keeps its error text, so the report shows why a figure is absent.
+The input is the candidate's typed read model. A stage that never ran (a failed
+generation) is ``{"error": None, "missing": True}`` and a stage that failed keeps its
+error text, so the report shows why a figure is absent.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from governance.attacks.suite import AuditReport
 from governance.core.errors import InputError
+from governance.core.jsonsafe import to_jsonable
+from governance.core.types import StageError
+from governance.evaluation.downstream.metrics import get_metric
+from governance.evaluation.fidelity.evaluate import FidelityResult
+from governance.evaluation.lift.bootstrap import Interval
+from governance.evaluation.lift.results import UtilityResult
 from governance.report.notes import candidate_notes
-from governance.report.values import as_dict, as_list, dig, error_of, interval, plain
+from governance.schemas.runs import CandidatePublic
 
 SCENARIO_ORDER = ("control", "tstr", "augmented", "scarce", "scarce_augmented")
 ATTACK_FIELDS = ("auc", "auc_null_se", "tpr_at_1pct", "tpr_at_01pct", "advantage",
@@ -26,8 +33,6 @@ PRIVACY_FIELDS = ("epsilon_target", "epsilon_spent", "delta", "mechanism", "acco
 
 def goal_of(metric: str | None) -> str | None:
     """``"maximize"`` or ``"minimize"`` for a known metric key, else ``None``."""
-    from governance.evaluation import get_metric
-
     try:
         return get_metric(str(metric)).goal.value
     except InputError:
@@ -51,98 +56,106 @@ def reading(lift: dict[str, float | None] | None, goal: str | None) -> str:
     return "no significant difference from the real-only control"
 
 
-def _part(doc: dict[str, Any], key: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    raw = doc.get(key)
-    status = {"error": error_of(raw), "missing": raw is None or raw == {}}
-    return as_dict(raw), status
+def _status(part: Any) -> dict[str, Any]:
+    return {"error": part.error if isinstance(part, StageError) else None,
+            "missing": part is None}
 
 
-def _privacy(doc: dict[str, Any]) -> dict[str, Any]:
-    raw, out = _part(doc, "privacy")
-    out.update({k: raw.get(k) for k in PRIVACY_FIELDS if k in raw})
-    out["notes"] = as_list(raw.get("notes"))
+def _privacy(c: CandidatePublic) -> dict[str, Any]:
+    out = _status(c.privacy)
+    if c.privacy is not None:
+        record = c.privacy.as_dict()
+        out.update({k: record[k] for k in PRIVACY_FIELDS})
+    out["notes"] = list(c.privacy.notes) if c.privacy is not None else []
     return out
 
 
-def _attack(doc: dict[str, Any]) -> dict[str, Any]:
-    raw, out = _part(doc, "attack")
+def _attack(c: CandidatePublic) -> dict[str, Any]:
+    out = _status(c.attack)
+    report = c.attack if isinstance(c.attack, AuditReport) else None
+    record = report.as_dict() if report is not None else {}
     for key in ("worst_auc", "worst_epsilon_lb", "worst_tpr_at_1pct", "duplicate_rate",
                 "claimed_epsilon", "failed_audit", "sizes", "seconds"):
-        out[key] = raw.get(key)
-    out["reasons"] = as_list(raw.get("reasons"))
+        out[key] = record.get(key)
+    out["reasons"] = list(report.reasons) if report is not None else []
     out["attacks"] = []
-    for name, result in as_dict(raw.get("results")).items():
-        r = as_dict(result)
-        row = {"attack": str(name), **{k: r.get(k) for k in ATTACK_FIELDS}}
-        detail = as_dict(r.get("epsilon_lb_detail"))
-        row["tpr_ci"], row["fpr_ci"] = detail.get("tpr_ci"), detail.get("fpr_ci")
+    for name, result in (report.results if report is not None else {}).items():
+        r = result.as_dict()
+        row = {"attack": name, **{k: r[k] for k in ATTACK_FIELDS}}
+        row["tpr_ci"], row["fpr_ci"] = r["epsilon_lb_detail"]["tpr_ci"], r["epsilon_lb_detail"][
+            "fpr_ci"]
         out["attacks"].append(row)
     return out
 
 
-def _utility(doc: dict[str, Any], metric: str | None) -> dict[str, Any]:
-    raw, out = _part(doc, "utility")
-    metric = dig(raw, "task", "metric") or metric
+def _interval(iv: Interval | None) -> dict[str, Any] | None:
+    return None if iv is None else iv.as_dict()
+
+
+def _utility(c: CandidatePublic, metric: str | None) -> dict[str, Any]:
+    out = _status(c.utility)
+    u = c.utility if isinstance(c.utility, UtilityResult) else None
+    metric = (u.task.metric if u is not None else None) or metric
     goal = goal_of(metric)
-    scenarios = {"control": raw.get("control"), **as_dict(raw.get("scenarios"))}
-    lifts = as_dict(raw.get("lifts"))
-    out.update(metric=metric, goal=goal, n_eval=raw.get("n_eval"), n_boot=raw.get("n_boot"),
-               model=raw.get("model"), candidate=raw.get("candidate"),
-               utility_ratio=interval(raw.get("utility_ratio")),
-               scarce_gain=interval(raw.get("scarce_gain")),
-               summary=[str(s) for s in as_list(raw.get("summary"))])
+    out.update(metric=metric, goal=goal, n_eval=u.n_eval if u else None,
+               n_boot=u.n_boot if u else None, model=u.model if u else None,
+               candidate=u.candidate if u else None,
+               utility_ratio=_interval(u.utility_ratio if u else None),
+               scarce_gain=_interval(u.scarce_gain if u else None),
+               summary=list(u.summary) if u else [])
+    scenarios = {"control": u.control, **u.scenarios} if u is not None else {}
     order = [s for s in SCENARIO_ORDER if s in scenarios] + [
         s for s in scenarios if s not in SCENARIO_ORDER]
     out["scenarios"] = {}
     for name in order:
-        s = as_dict(scenarios[name])
-        out["scenarios"][name] = {
-            "primary": s.get("primary"), "metrics": as_dict(s.get("metrics")),
-            "n_train": s.get("n_train"), "n_dropped": s.get("n_dropped"),
-            "error": s.get("error"), "per_class": s.get("per_class"),
-            "confusion": s.get("confusion"), "subgroups": as_dict(s.get("subgroups")),
-        }
+        s = scenarios[name].as_dict()
+        out["scenarios"][name] = {k: s[k] for k in (
+            "primary", "metrics", "n_train", "n_dropped", "error", "per_class", "confusion",
+            "subgroups")}
     out["lifts"] = {}
     for name in order:
-        if name in lifts:
-            per_metric = {str(m): interval(iv) for m, iv in as_dict(lifts[name]).items()}
+        if u is not None and name in u.lifts:
+            per_metric = {m: iv.as_dict() for m, iv in u.lifts[name].items()}
             out["lifts"][name] = {"metrics": per_metric,
                                   "primary": per_metric.get(str(metric)),
                                   "reading": reading(per_metric.get(str(metric)), goal)}
     return out
 
 
-def _fidelity(doc: dict[str, Any]) -> dict[str, Any]:
-    raw, out = _part(doc, "fidelity")
+def _fidelity(c: CandidatePublic) -> dict[str, Any]:
+    out = _status(c.fidelity)
+    f = c.fidelity if isinstance(c.fidelity, FidelityResult) else None
     for key in ("n_real", "n_synthetic", "max_rows", "max_rows_manifold"):
-        out[key] = raw.get(key)
-    out["entries"] = {k: v for k, v in raw.items() if isinstance(v, dict)}
+        out[key] = getattr(f, key) if f is not None else None
+    out["entries"] = {k: e.as_dict() for k, e in f.entries.items()} if f is not None else {}
     return out
 
 
-def _verdict(doc: dict[str, Any]) -> dict[str, Any]:
-    raw, out = _part(doc, "verdict")
-    out["eligible"] = raw.get("eligible", doc.get("eligible"))
-    out["violations"] = [as_dict(v) for v in as_list(raw.get("violations"))]
-    out["notes"] = as_list(raw.get("notes"))
-    out["policy_sha256"] = raw.get("policy_sha256")
+def _verdict(c: CandidatePublic) -> dict[str, Any]:
+    out = _status(c.verdict)
+    v = c.verdict
+    out["eligible"] = v.eligible if v is not None else c.eligible
+    out["violations"] = [x.as_dict() for x in v.violations] if v is not None else []
+    out["notes"] = list(v.notes) if v is not None else []
+    out["policy_sha256"] = v.policy_sha256 if v is not None else None
     return out
 
 
-def candidate_detail(doc: Any, *, metric: str | None) -> dict[str, Any]:
-    """The JSON-ready detail record of one candidate document.
+def candidate_detail(c: CandidatePublic, *, metric: str | None) -> dict[str, Any]:
+    """The JSON-ready detail record of one candidate.
 
     Args:
-        doc: a ``candidate_view(c)`` document (any part may be missing or an error).
+        c: the candidate's read model (a failed stage is a ``StageError``; a stage that
+            never ran is ``None``, shown as missing).
         metric: the run's primary metric, used when the utility record lacks its task.
     """
-    doc = as_dict(doc)
-    detail = {k: doc.get(k) for k in ("id", "run_id", "generator", "status", "epsilon_target",
-                                      "epsilon_spent", "delta", "seed", "n_rows",
-                                      "artifact_sha256", "fit_seconds", "error")}
-    detail.update(privacy=_privacy(doc), attack=_attack(doc), utility=_utility(doc, metric),
-                  fidelity=_fidelity(doc), verdict=_verdict(doc), notes=candidate_notes(doc))
-    return plain(detail)  # type: ignore[no-any-return]
+    detail: dict[str, Any] = {k: getattr(c, k) for k in (
+        "id", "run_id", "generator", "status", "epsilon_target", "epsilon_spent", "delta",
+        "seed", "n_rows", "artifact_sha256", "fit_seconds", "error")}
+    detail.update(privacy=_privacy(c), attack=_attack(c), utility=_utility(c, metric),
+                  fidelity=_fidelity(c), verdict=_verdict(c), notes=candidate_notes(c))
+    out: dict[str, Any] = to_jsonable(detail)
+    return out
 
 
 def overview_row(detail: dict[str, Any]) -> dict[str, Any]:
@@ -161,15 +174,15 @@ def overview_row(detail: dict[str, Any]) -> dict[str, Any]:
         "tpr_at_1pct_fpr": attack.get("worst_tpr_at_1pct"),
         "tpr_at_1pct_fpr_unresolved": any(
             "1.000% FPR: not enough samples" in str(n)
-            for a in attack.get("attacks", []) for n in as_list(a.get("tpr_notes"))),
+            for a in attack.get("attacks", []) for n in a.get("tpr_notes") or []),
         "epsilon_lb": attack.get("worst_epsilon_lb"),
         "failed_privacy_audit": attack.get("failed_audit"),
-        "tstr_primary": dig(utility, "scenarios", "tstr", "primary"),
+        "tstr_primary": utility["scenarios"].get("tstr", {}).get("primary"),
         "utility_ratio": utility.get("utility_ratio"),
-        "augmented_lift": dig(utility, "lifts", "augmented", "primary"),
+        "augmented_lift": utility["lifts"].get("augmented", {}).get("primary"),
         "metric": utility.get("metric"),
-        "quality_score": dig(entries, "quality", "score"),
-        "detection_auc": dig(entries, "detection", "roc_auc"),
+        "quality_score": entries.get("quality", {}).get("score"),
+        "detection_auc": entries.get("detection", {}).get("roc_auc"),
         "eligible": verdict.get("eligible"),
         "violations": [v.get("clause") for v in verdict.get("violations", [])],
         "errors": errors,

@@ -12,9 +12,12 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
+from governance.core.jsonsafe import to_jsonable
+from governance.core.types import StageError
+from governance.evaluation.lift.results import ScenarioScore
 from governance.report.candidate import candidate_detail, overview_row
 from governance.report.notes import READING_GUIDE
-from governance.report.values import as_dict, as_list, error_of, plain
+from governance.schemas.runs import CandidatePublic, RunPublic
 
 REPORT_FORMAT = "governance.run_report/1"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -25,28 +28,28 @@ _SCENARIO_FIELDS = ("primary", "metrics", "n_train", "n_dropped", "error", "per_
                     "confusion", "subgroups")
 
 
-def _control(run: dict[str, Any], details: list[dict[str, Any]]) -> dict[str, Any]:
-    raw, source = run.get("control"), "run"
-    if raw is None:
-        found = [d for d in details if d["utility"]["scenarios"].get("control")]
-        if found:
-            raw, source = found[0]["utility"]["scenarios"]["control"], "candidate utility"
-    out: dict[str, Any] = {"error": error_of(raw), "missing": raw is None, "source": source}
-    out.update({k: as_dict(raw).get(k) for k in _SCENARIO_FIELDS})
+def _control(run: RunPublic) -> dict[str, Any]:
+    control = run.control
+    record = control.as_dict() if isinstance(control, ScenarioScore) else {}
+    out: dict[str, Any] = {k: record.get(k) for k in _SCENARIO_FIELDS}
+    # A failed control's error wins over the (absent) score's own ``error`` field.
+    out.update(error=control.error if isinstance(control, StageError) else record.get("error"),
+               missing=control is None, source="run")
     return out
 
 
-def _frontier(run: dict[str, Any], png: bytes | None) -> dict[str, Any]:
-    raw = run.get("frontier")
-    out: dict[str, Any] = {"error": error_of(raw), "missing": raw is None}
+def _frontier(run: RunPublic, png: bytes | None) -> dict[str, Any]:
+    frontier = run.frontier
+    out: dict[str, Any] = {"error": None, "missing": frontier is None}
+    record = frontier.as_dict() if frontier is not None else {}
     for key in ("axes", "control", "utility_floor", "max_risk"):
-        out[key] = as_dict(raw).get(key)
-    out["pareto"] = [str(p) for p in as_list(as_dict(raw).get("pareto"))]
-    out["points"] = [as_dict(p) for p in as_list(as_dict(raw).get("points"))]
+        out[key] = record.get(key)
+    out["pareto"] = list(record.get("pareto", []))
+    out["points"] = list(record.get("points", []))
     plot: dict[str, Any] = {"embedded": False, "sha256": None, "problem": None}
     if png is None:
         plot["problem"] = "no frontier plot was supplied"
-    elif not isinstance(png, bytes | bytearray) or not bytes(png).startswith(PNG_MAGIC):
+    elif not bytes(png).startswith(PNG_MAGIC):
         plot["problem"] = "the supplied frontier plot is not a PNG image; it is not embedded"
     else:
         plot.update(embedded=True, sha256=hashlib.sha256(bytes(png)).hexdigest())
@@ -54,33 +57,31 @@ def _frontier(run: dict[str, Any], png: bytes | None) -> dict[str, Any]:
     return out
 
 
-def _run_notes(run: dict[str, Any], details: list[dict[str, Any]]) -> list[str]:
+def _run_notes(run: RunPublic, candidates: Sequence[CandidatePublic]) -> list[str]:
     notes = []
-    given = {str(d.get("id")) for d in details}
-    listed = [str(as_dict(c).get("id")) for c in as_list(run.get("candidates"))]
+    given = {c.id for c in candidates}
+    listed = [c.id for c in run.candidates or []]
     left_out = [c for c in listed if c not in given]
     if left_out:
         notes.append(f"{len(left_out)} candidate(s) of this run have no full record in this "
                      f"report: {', '.join(left_out)}")
-    run_id = run.get("id")
-    foreign = [str(d.get("id")) for d in details
-               if run_id is not None and d.get("run_id") not in (None, run_id)]
+    foreign = [c.id for c in candidates if c.run_id != run.id]
     if foreign:
         notes.append(f"candidate(s) {', '.join(foreign)} belong to another run")
-    if not details:
+    if not candidates:
         notes.append("this run has no candidates to report")
     return notes
 
 
 def render_run_json(
-    *, run: dict[str, Any], candidates: Sequence[dict[str, Any]],
+    *, run: RunPublic, candidates: Sequence[CandidatePublic],
     frontier_png: bytes | None = None, title: str | None = None,
 ) -> dict[str, Any]:
     """Build the machine-readable run report (the HTML report's content, minus images).
 
     Args:
-        run: a ``governance.services.views.run_view`` document.
-        candidates: full ``governance.services.views.candidate_view`` documents, in report order.
+        run: the run's read model (``governance.schemas.runs.run_public``).
+        candidates: full candidate read models, in report order.
         frontier_png: the run's frontier plot; only its SHA-256 is recorded here.
         title: the report title; ``"Run report <run id>"`` when ``None``.
 
@@ -88,27 +89,21 @@ def render_run_json(
         ``{"format", "title", "run", "control", "frontier", "overview", "candidates",
         "notes", "reading_guide"}``. Missing parts are marked ``"missing": True`` and
         failed parts carry their ``"error"`` text; nothing is dropped silently.
-
-    >>> doc = render_run_json(run={"id": "run_1"}, candidates=[{"id": "cand_1",
-    ...     "attack": {"error": "boom"}}])
-    >>> doc["title"], doc["overview"][0]["errors"]
-    ('Run report run_1', {'attack': 'boom'})
     """
-    run = as_dict(run)
-    details = [candidate_detail(c, metric=as_dict(run.get("task")).get("metric"))
-               for c in candidates]
-    task = as_dict(run.get("task"))
-    header = {k: run.get(k) for k in _RUN_FIELDS if k in run}
-    header["task"] = {k: task.get(k) for k in ("target", "kind", "metric", "model")}
+    details = [candidate_detail(c, metric=run.task.metric) for c in candidates]
+    record = run.as_dict()
+    header = {k: record.get(k) for k in _RUN_FIELDS if k in record}
+    header["task"] = {k: record["task"].get(k) for k in ("target", "kind", "metric", "model")}
     content = {
         "format": REPORT_FORMAT,
-        "title": str(title) if title is not None else f"Run report {run.get('id', '')}".strip(),
+        "title": str(title) if title is not None else f"Run report {run.id}",
         "run": header,
-        "control": _control(run, details),
+        "control": _control(run),
         "frontier": _frontier(run, frontier_png),
         "overview": [overview_row(d) for d in details],
         "candidates": details,
-        "notes": _run_notes(run, details),
+        "notes": _run_notes(run, candidates),
         "reading_guide": list(READING_GUIDE),
     }
-    return plain(content)  # type: ignore[no-any-return]
+    out: dict[str, Any] = to_jsonable(content)
+    return out

@@ -12,6 +12,8 @@ from typing import Any
 
 from governance.report.markup import (
     Html,
+    as_dict,
+    as_list,
     error_box,
     fmt,
     fmt_pct,
@@ -21,7 +23,6 @@ from governance.report.markup import (
     table,
     tag,
 )
-from governance.report.values import as_dict, as_list
 
 ENTRIES = ("quality", "detection", "manifold", "tails", "constraints")
 

@@ -16,6 +16,7 @@ from governance.report.content import render_run_json
 from governance.report.markup import (
     CSS,
     Html,
+    as_dict,
     badge,
     error_box,
     fmt,
@@ -30,7 +31,7 @@ from governance.report.markup import (
 )
 from governance.report.sections import candidate_section, status_badges
 from governance.report.utility_section import confusion_table
-from governance.report.values import as_dict
+from governance.schemas.runs import CandidatePublic, RunPublic
 
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
@@ -129,26 +130,22 @@ def _control(doc: dict[str, Any]) -> Html:
 
 
 def render_run_report(
-    *, run: dict[str, Any], candidates: Sequence[dict[str, Any]], frontier_png: bytes | None,
+    *, run: RunPublic, candidates: Sequence[CandidatePublic], frontier_png: bytes | None,
     title: str | None = None,
 ) -> str:
     """Render a run and its candidates as one self-contained HTML5 document.
 
     Args:
-        run: a ``governance.services.views.run_view`` document.
-        candidates: full ``governance.services.views.candidate_view`` documents, in report order;
-            any part may be missing or an ``{"error": ...}`` record.
+        run: the run's read model (``governance.schemas.runs.run_public``).
+        candidates: full candidate read models, in report order; a failed stage is a
+            ``StageError`` and a stage that never ran is ``None``.
         frontier_png: the run's frontier plot (PNG bytes), or ``None``.
         title: the report title; ``"Run report <run id>"`` when ``None``.
 
     Returns:
         The HTML text: header, frontier, candidate table, one section per candidate,
-        the real-only control, run notes and a guide to reading the figures.
-
-    >>> page = render_run_report(run={"id": "run_1"}, frontier_png=None,
-    ...     candidates=[{"id": "cand_1", "attack": {"error": "<boom>"}}])
-    >>> "&lt;boom&gt;" in page and "<boom>" not in page
-    True
+        the real-only control, run notes and a guide to reading the figures. Every
+        string from the records is escaped.
     """
     doc = render_run_json(run=run, candidates=candidates, frontier_png=frontier_png,
                           title=title)

@@ -11,10 +11,35 @@ from __future__ import annotations
 import base64
 import html
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from governance.report.values import number
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a mapping (the report's content holds optional sub-records)."""
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """``value`` if it is a list or tuple, else an empty list."""
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def number(value: Any) -> float | None:
+    """A number of the report's content: ``"inf"`` is infinity, anything else ``None``.
+
+    >>> number("inf"), number(None), number(2)
+    (inf, None, 2.0)
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    if value in ("inf", "-inf"):
+        return math.inf if value == "inf" else -math.inf
+    if isinstance(value, int | float):
+        return None if math.isnan(value) else float(value)
+    return None
+
+
 
 DASH = "\u2014"
 

@@ -8,10 +8,13 @@ missing accountants) in sentences an approver can act on.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from governance.attacks.results import HIGH_DUPLICATE_RATE
-from governance.report.values import as_dict, as_list, error_of, number
+from governance.attacks.suite import AuditReport
+from governance.evaluation.fidelity.evaluate import FidelityResult
+from governance.generators.base import PrivacySpend
+from governance.schemas.common import AttackOutcome, FidelityOutcome
+from governance.schemas.runs import CandidatePublic
 
 READING_GUIDE: tuple[str, ...] = (
     "Attack ROC AUC: 0.5 is a coin toss, 1.0 means every training row is recognised; "
@@ -39,14 +42,13 @@ def _pct(x: float) -> str:
     return f"{x:.1%}"
 
 
-def attack_notes(attack: Any) -> list[str]:
+def attack_notes(attack: AttackOutcome | None) -> list[str]:
     """Duplicate-rate, unresolved-TPR, subsampling and sanity notes of an attack record."""
-    if error_of(attack) is not None or not isinstance(attack, dict):
+    if not isinstance(attack, AuditReport):
         return []
     notes: list[str] = []
-    results = as_dict(attack.get("results"))
-    dup = number(attack.get("duplicate_rate"))
-    if dup is not None and dup > 0:
+    dup = attack.duplicate_rate
+    if dup > 0:
         strength = ("weak evidence" if dup >= HIGH_DUPLICATE_RATE
                     else "somewhat weaker evidence")
         notes.append(
@@ -56,73 +58,69 @@ def attack_notes(attack: Any) -> list[str]:
             f"epsilon lower bound understate a memorising generator, and a near-chance AUC "
             f"is {strength} of privacy.")
     unresolved: dict[str, list[str]] = {}
-    for name, result in results.items():
-        for why in as_list(as_dict(result).get("tpr_notes")):
-            unresolved.setdefault(str(why), []).append(str(name))
+    for name, result in attack.results.items():
+        for why in result.tpr_notes:
+            unresolved.setdefault(why, []).append(name)
     for why, names in unresolved.items():
         notes.append(f"{why} for {', '.join(names)}: the TPR is shown as n/a, not estimated.")
-    for name, result in results.items():
-        cut = as_dict(as_dict(result).get("subsampled"))
-        for role, amount in cut.items():
-            a = as_dict(amount)
-            notes.append(f"attack {name} used a seeded subsample of {a.get('used')} of "
-                         f"{a.get('of')} {role} rows.")
-    sizes = as_dict(attack.get("sizes"))
-    members, train = number(sizes.get("members")), number(sizes.get("train"))
+    for name, result in attack.results.items():
+        for role, amount in (result.subsampled or {}).items():
+            notes.append(f"attack {name} used a seeded subsample of {amount.get('used')} of "
+                         f"{amount.get('of')} {role} rows.")
+    sizes = attack.sizes or {}
+    members, train = sizes.get("members"), sizes.get("train")
     if members is not None and train is not None and members < train:
         notes.append(
-            f"membership attacks used a seeded sample of {int(members)} of the {int(train)} "
+            f"membership attacks used a seeded sample of {members} of the {train} "
             f"train rows as members and {sizes.get('nonmembers')} of the "
             f"{sizes.get('holdout')} holdout rows as non-members "
             f"({sizes.get('reference')} further holdout rows as the reference sample).")
-    for name, result in results.items():
-        for warning in as_list(as_dict(result).get("warnings")):
-            if "not enough samples" not in str(warning):
+    for result in attack.results.values():
+        for warning in result.warnings:
+            if "not enough samples" not in warning:
                 notes.append(f"untrusted signal: {warning}")
     return notes
 
 
-def fidelity_notes(fidelity: Any) -> list[str]:
+def fidelity_notes(fidelity: FidelityOutcome | None) -> list[str]:
     """How many rows each fidelity sub-metric used when it used fewer than it had."""
-    if error_of(fidelity) is not None or not isinstance(fidelity, dict):
+    if not isinstance(fidelity, FidelityResult):
         return []
-    totals = {"real": number(fidelity.get("n_real")),
-              "synthetic": number(fidelity.get("n_synthetic"))}
+    totals = {"real": fidelity.n_real, "synthetic": fidelity.n_synthetic}
     notes = []
-    for name, entry in fidelity.items():
-        used = as_dict(as_dict(entry).get("rows_used"))
+    for name, entry in fidelity.entries.items():
         parts = []
         for side, total in totals.items():
-            n = number(used.get(side))
-            if n is not None and total is not None and 0 < n < total:
-                parts.append(f"{int(n)} of {int(total)} {side} rows")
+            n = entry.rows_used.get(side)
+            if n is not None and 0 < n < total:
+                parts.append(f"{n} of {total} {side} rows")
         if parts:
             notes.append(f"fidelity {name} was computed on a seeded subsample of "
                          f"{' and '.join(parts)}.")
     return notes
 
 
-def privacy_notes(privacy: Any) -> list[str]:
+def privacy_notes(privacy: PrivacySpend | None) -> list[str]:
     """Notes on how the recorded epsilon may be read."""
-    if error_of(privacy) is not None or not isinstance(privacy, dict):
+    if privacy is None:
         return []
-    notes = [f"privacy record: {n}" for n in as_list(privacy.get("notes"))]
-    spent = number(privacy.get("epsilon_spent"))
-    if spent is not None and math.isinf(spent):
+    notes = [f"privacy record: {n}" for n in privacy.notes]
+    spent = privacy.epsilon_spent
+    if math.isinf(spent):
         notes.append("non-private candidate (epsilon = inf): it carries no differential "
                      "privacy guarantee; only the attacks speak to its risk.")
-    elif spent is not None and not privacy.get("accountant"):
+    elif not privacy.accountant:
         notes.append(f"the privacy record gives epsilon {spent:g} but names no accountant: "
                      "read it as the generator's claim, not an accounted figure.")
-    if "NOT private" in str(privacy.get("preprocessing", "")):
+    if "NOT private" in privacy.preprocessing:
         notes.append("preprocessing read the private data (data-derived schema): the DP "
                      "guarantee does not hold.")
-    if privacy.get("accountant_fallback_reason"):
-        notes.append(f"accountant fallback: {privacy['accountant_fallback_reason']}")
+    if privacy.accountant_fallback_reason:
+        notes.append(f"accountant fallback: {privacy.accountant_fallback_reason}")
     return notes
 
 
-def candidate_notes(candidate: dict[str, Any]) -> list[str]:
+def candidate_notes(candidate: CandidatePublic) -> list[str]:
     """Every trust note of one candidate, in a fixed order (privacy, attack, fidelity)."""
-    return (privacy_notes(candidate.get("privacy")) + attack_notes(candidate.get("attack"))
-            + fidelity_notes(candidate.get("fidelity")))
+    return (privacy_notes(candidate.privacy) + attack_notes(candidate.attack)
+            + fidelity_notes(candidate.fidelity))

@@ -13,6 +13,7 @@ from governance.report.fidelity_section import fidelity_section
 from governance.report.markup import (
     DASH,
     Html,
+    as_list,
     badge,
     error_box,
     fmt,
@@ -21,12 +22,12 @@ from governance.report.markup import (
     join,
     kv,
     missing,
+    number,
     table,
     tag,
     ul,
 )
 from governance.report.utility_section import utility_section
-from governance.report.values import as_list, number
 
 _PRIVACY_LABELS = {
     "epsilon_target": "epsilon target", "epsilon_spent": "epsilon spent (accountant)",

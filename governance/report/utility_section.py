@@ -13,18 +13,20 @@ from governance.core.errors import InputError
 from governance.report.charts import SCENARIO_LABELS, confusion_png, lift_png
 from governance.report.markup import (
     Html,
+    as_dict,
+    as_list,
     badge,
     fmt,
     fmt_ci,
     join,
     kv,
     missing,
+    number,
     png_img,
     table,
     tag,
     ul,
 )
-from governance.report.values import as_dict, as_list, number
 
 LABELS = {"control": "real-only control", **SCENARIO_LABELS}
 _CONFUSION_SCENARIOS = ("control", "tstr", "augmented")

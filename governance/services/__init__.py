@@ -1,1 +1,4 @@
-"""The application layer: the only code that touches the store, the audit log and several domain packages."""
+"""The application layer.
+
+The only code that touches the store, the audit log and several domain packages at once.
+"""

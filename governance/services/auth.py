@@ -9,11 +9,12 @@ import secrets
 
 from sqlmodel import Session, select
 
-from governance.core.errors import AuthenticationError, ConflictError, InputError
+from governance.core.errors import AuthenticationError, ConflictError, InputError, NotFoundError
+from governance.core.types import Principal, Role
 from governance.store.auditlog import append_event
 from governance.store.models import ApiKey, new_id, utcnow
 
-ROLES = ("requester", "approver", "auditor", "admin")
+ROLES = tuple(r.value for r in Role)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
 
@@ -46,7 +47,25 @@ def create_api_key(*, session: Session, name: str, role: str, actor: str) -> tup
     return key, secret
 
 
-def authenticate(*, session: Session, secret: str | None) -> ApiKey:
+def principal(key: ApiKey) -> Principal:
+    """The acting identity of a stored key."""
+    return Principal(id=key.id, name=key.name, role=Role(key.role))
+
+
+def principal_named(session: Session, name: str) -> Principal:
+    """The live key called ``name``, as a principal (the CLI acts as one).
+
+    Raises:
+        NotFoundError: no such key, or it was revoked.
+    """
+    key = session.exec(select(ApiKey).where(ApiKey.name == name)).first()
+    if key is None or key.revoked_at is not None:
+        raise NotFoundError(f"no live API key named {name!r}; create one with "
+                            f"`govern keys create {name} --role approver`")
+    return principal(key)
+
+
+def authenticate(*, session: Session, secret: str | None) -> Principal:
     """Return the live key matching ``secret``.
 
     Raises:
@@ -62,15 +81,13 @@ def authenticate(*, session: Session, secret: str | None) -> ApiKey:
         raise AuthenticationError("unknown API key")
     if key.revoked_at is not None:
         raise AuthenticationError(f"API key {key.name!r} was revoked")
-    return key
+    return principal(key)
 
 
 def revoke_api_key(*, session: Session, name: str, actor: str) -> ApiKey:
     """Revoke a key by name (it stops authenticating at once)."""
     key = session.exec(select(ApiKey).where(ApiKey.name == name)).first()
     if key is None:
-        from governance.core.errors import NotFoundError
-
         raise NotFoundError(f"no API key named {name!r}")
     if key.revoked_at is None:
         key.revoked_at = utcnow()

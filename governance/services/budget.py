@@ -9,9 +9,14 @@ valid for any mix of mechanisms; it is loose, and says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, select
 
+from governance.policy.loader import LoadedPolicy
+from governance.schemas.datasets import BudgetPublic
+from governance.services.context import Governance
+from governance.services.datasets import get_dataset
 from governance.store.auditlog import append_event
 from governance.store.models import BudgetCharge, new_id
 
@@ -55,3 +60,25 @@ def summarize(session: Session, *, dataset_id: str) -> BudgetSummary:
 def remaining_budget(session: Session, *, dataset_id: str, total: float) -> float:
     """Epsilon left of ``total`` under basic composition (never negative)."""
     return max(0.0, total - summarize(session, dataset_id=dataset_id).epsilon_spent)
+
+
+def budget_report(gov: Governance, *, dataset: str, policy: LoadedPolicy) -> dict[str, Any]:
+    """A dataset's spend against a policy's ``max_total_epsilon`` (``govern budget``)."""
+    with gov.session() as s:
+        ds = get_dataset(s, dataset)
+        summ = summarize(s, dataset_id=ds.id)
+    limit = policy.policy.risk.max_total_epsilon
+    return {"dataset_id": ds.id, "name": ds.name, "epsilon_spent": summ.epsilon_spent,
+            "delta_spent": summ.delta_spent, "charges": summ.charges,
+            "composition": summ.composition, "policy": policy.policy.name,
+            "max_total_epsilon": limit, "epsilon_left": max(0.0, limit - summ.epsilon_spent)}
+
+
+def budget_public(gov: Governance, dataset: str) -> BudgetPublic:
+    """A dataset's ledger under basic composition (``GET /v1/datasets/{id}/budget``)."""
+    with gov.session() as s:
+        ds = get_dataset(s, dataset)
+        summ = summarize(s, dataset_id=ds.id)
+    return BudgetPublic(dataset_id=ds.id, epsilon_spent=summ.epsilon_spent,
+                        delta_spent=summ.delta_spent, charges=summ.charges,
+                        composition=summ.composition)

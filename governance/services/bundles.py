@@ -10,25 +10,23 @@ are JSON and PNG only, never pickles.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
-from governance.audit.chain import canonical_json, sign_checkpoint, verify_chain
+from governance.audit.bundle import BUNDLE_FORMAT
+from governance.audit.chain import sign_checkpoint
 from governance.core.errors import NotFoundError
+from governance.core.jsonsafe import canonical_json, dumps
+from governance.schemas.runs import candidate_public, run_public
 from governance.services.context import Governance
 from governance.services.lineage import lineage
-from governance.services.views import candidate_view, run_view
 from governance.store.auditlog import append_event, iter_events
-from governance.store.models import Candidate, PolicyVersion, Run, loads
-
-BUNDLE_FORMAT = "synth-governance-audit-bundle/1"
+from governance.store.models import Candidate, PolicyVersion, Run
 
 
 def export_bundle(gov: Governance, ref: str, *, out_dir: Path | None = None) -> Path:
@@ -39,18 +37,21 @@ def export_bundle(gov: Governance, ref: str, *, out_dir: Path | None = None) -> 
     """
     with gov.session() as s:
         doc = lineage(s, ref)
-        if "run" not in doc:
+        if doc.run is None:
             raise NotFoundError(f"{ref!r} is a dataset; export a release, candidate or run")
-        run = s.get(Run, doc["run"]["id"])
+        run = s.get(Run, doc.run.id)
+        assert run is not None
         pv = s.get(PolicyVersion, run.policy_sha256)
-        if "candidate" in doc:
-            metrics: dict[str, Any] = {"candidate": candidate_view(s.get(Candidate,
-                                                                         doc["candidate"]["id"]))}
-            metrics["run"] = run_view(s, run, candidates=False)
+        assert pv is not None
+        cands = list(s.exec(select(Candidate).where(Candidate.run_id == run.id)
+                            .order_by(col(Candidate.created_at))).all())
+        if doc.candidate is not None:
+            chosen = next(c for c in cands if c.id == doc.candidate.id)
+            metrics: dict[str, Any] = {"candidate": candidate_public(chosen),
+                                       "run": run_public(run)}
         else:
-            metrics = {"run": run_view(s, run)}
-            metrics["candidates"] = [candidate_view(c) for c in s.exec(
-                select(Candidate).where(Candidate.run_id == run.id)).all()]
+            metrics = {"run": run_public(run, cands),
+                       "candidates": [candidate_public(c) for c in cands]}
         append_event(session=s, kind="audit.exported", actor="cli", subject=ref,
                      payload={"run_id": run.id})
         s.flush()
@@ -85,9 +86,7 @@ def _event_doc(e: Any) -> dict[str, Any]:
 
 
 def _pretty(obj: Any) -> bytes:
-    from governance.cli.output import jsonable
-
-    return (json.dumps(jsonable(obj), indent=2, sort_keys=True) + "\n").encode()
+    return (dumps(obj, indent=2) + "\n").encode()
 
 
 def _write_dir(target: Path, files: dict[str, bytes]) -> None:
@@ -105,50 +104,3 @@ def _write_dir(target: Path, files: dict[str, bytes]) -> None:
         old.rmdir()
     else:
         os.replace(tmp, target)
-
-
-def verify_bundle(path: Path) -> list[str]:
-    """Check a bundle offline; return every problem found (empty when it verifies)."""
-    path = Path(path)
-    try:
-        manifest = json.loads((path / "manifest.json").read_text())
-    except (OSError, ValueError) as exc:
-        return [f"cannot read {path / 'manifest.json'}: {exc}"]
-    problems = []
-    if manifest.get("format") != BUNDLE_FORMAT:
-        problems.append(f"unknown bundle format {manifest.get('format')!r}")
-    for name, digest in manifest.get("files", {}).items():
-        try:
-            actual = hashlib.sha256((path / name).read_bytes()).hexdigest()
-        except OSError:
-            problems.append(f"{name} is listed in the manifest but missing")
-            continue
-        if actual != digest:
-            problems.append(f"{name} does not match its SHA-256 in the manifest (altered)")
-    if problems:
-        return problems
-    events = [SimpleNamespace(**json.loads(line))
-              for line in (path / "events.jsonl").read_text().splitlines() if line]
-    report = verify_chain(events)
-    if not report.ok:
-        problems.append(f"audit chain: {report.reason}")
-    chain = manifest.get("chain", {})
-    if report.ok and (report.head_seq != chain.get("head_seq")
-                      or report.head_hash != chain.get("head_hash")):
-        problems.append("the chain's head does not match the manifest")
-    policy_sha = hashlib.sha256((path / "policy.yaml").read_bytes()).hexdigest()
-    if policy_sha != manifest.get("policy_sha256"):
-        problems.append("policy.yaml is not the policy version the run used")
-    known = {e.hash for e in events}
-    lin = json.loads((path / "lineage.json").read_text())
-    missing = [e["seq"] for e in lin.get("events", []) if e["hash"] not in known]
-    if missing:
-        problems.append(f"lineage events {missing[:5]} are not in the chain")
-    if lin.get("policy", {}).get("sha256") != manifest.get("policy_sha256"):
-        problems.append("lineage names a different policy version than the manifest")
-    rel = lin.get("release")
-    if rel:
-        created = [e for e in events if e.kind == "release.created" and e.subject == rel["id"]]
-        if not created or loads(created[0].payload).get("artifact_sha256") != rel["artifact_sha256"]:
-            problems.append("the release's artifact hash is not the one its creation event logged")
-    return problems

@@ -1,18 +1,32 @@
-"""One service instance's collaborators: settings, database engine, artifact store."""
+"""One service instance's collaborators: settings, database, artifacts, lineage sinks.
+
+Everything a service function needs arrives through ``Governance``; nothing below the
+services reads settings or the environment. Tests inject their own collaborators
+(``Governance.open(settings, lineage_sinks=[...])``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from governance.core.config import Settings, get_settings
+from governance.lineage.sinks import FileSink, HttpSink, LineageSink
 from governance.store.artifacts import ArtifactStore
 from governance.store.db import get_engine, session_scope
+
+
+def default_lineage_sinks(settings: Settings) -> list[LineageSink]:
+    """The JSON-lines log under ``home``, and Marquez when ``openlineage_url`` is set."""
+    sinks: list[LineageSink] = [FileSink(settings.home / "openlineage" / "events.jsonl")]
+    if settings.openlineage_url:
+        sinks.append(HttpSink(settings.openlineage_url))
+    return sinks
 
 
 @dataclass
@@ -22,9 +36,11 @@ class Governance:
     settings: Settings
     engine: Engine
     artifacts: ArtifactStore
+    lineage_sinks: Sequence[LineageSink] = field(default_factory=list)
 
     @classmethod
-    def open(cls, settings: Settings | None = None) -> Governance:
+    def open(cls, settings: Settings | None = None, *,
+             lineage_sinks: Sequence[LineageSink] | None = None) -> Governance:
         """Open (and migrate) the store that ``settings`` point at."""
         settings = settings or get_settings()
         settings.home.mkdir(parents=True, exist_ok=True)
@@ -32,6 +48,8 @@ class Governance:
             settings=settings,
             engine=get_engine(settings.resolved_database_url),
             artifacts=ArtifactStore(settings.artifacts_dir),
+            lineage_sinks=(default_lineage_sinks(settings) if lineage_sinks is None
+                           else list(lineage_sinks)),
         )
 
     @contextmanager
@@ -44,3 +62,13 @@ class Governance:
     def plots_dir(self) -> Path:
         """Where frontier plots are written (named by run id)."""
         return self.settings.home / "plots"
+
+    @property
+    def lineage_dir(self) -> Path:
+        """Where OpenLineage events are logged (``events.jsonl``, ``failed.jsonl``)."""
+        return self.settings.home / "openlineage"
+
+    @property
+    def failed_lineage(self) -> FileSink:
+        """Where undelivered OpenLineage events are kept for replay."""
+        return FileSink(self.lineage_dir / "failed.jsonl")

@@ -3,30 +3,27 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import tempfile
 from pathlib import Path
 
-import pandas as pd
-import yaml
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from governance.core.errors import ConflictError, IntegrityError, NotFoundError
+from governance.core.errors import (
+    ConflictError,
+    DatasetError,
+    InputError,
+    IntegrityError,
+    NotFoundError,
+    SchemaError,
+)
 from governance.datasets.loader import read_table, sha256_file
-from governance.datasets.schema import Schema, conform, infer_schema, load_schema, parse_schema
-from governance.datasets.splits import Split, make_split
+from governance.datasets.schema import Schema, conform, infer_schema, load_schema, schema_from_yaml
+from governance.datasets.splits import Splits, make_split
+from governance.schemas.datasets import DatasetPublic, DatasetsPublic
 from governance.services.context import Governance
+from governance.services.lineage import emit_dataset_event
 from governance.store.auditlog import append_event
 from governance.store.models import Dataset, new_id
-
-
-@dataclass(frozen=True)
-class Splits:
-    """The three real splits of a dataset, as conformed frames."""
-
-    train: pd.DataFrame
-    holdout: pd.DataFrame
-    eval: pd.DataFrame
-    split: Split
 
 
 def register_dataset(
@@ -49,8 +46,6 @@ def register_dataset(
     frame = read_table(path)
     if schema is None:
         if not infer:
-            from governance.core.errors import SchemaError
-
             raise SchemaError(
                 "a schema is required: pass --schema FILE with each column's public domain, "
                 "or --infer-schema to draft one from the data (marked data-derived, not private)"
@@ -92,8 +87,6 @@ def register_dataset(
                               "split": {"seed": split_seed, "sha256": split.sha256,
                                         "train": len(split.train), "holdout": len(split.holdout),
                                         "eval": len(split.eval)}})
-    from governance.lineage.openlineage import emit_dataset_event
-
     emit_dataset_event(gov, ds.id)
     return ds
 
@@ -104,7 +97,8 @@ def get_dataset(session: Session, ref: str) -> Dataset:
     Raises:
         NotFoundError: naming the registered datasets.
     """
-    ds = session.get(Dataset, ref) or session.exec(select(Dataset).where(Dataset.name == ref)).first()
+    ds = (session.get(Dataset, ref)
+          or session.exec(select(Dataset).where(Dataset.name == ref)).first())
     if ds is None:
         names = [d.name for d in session.exec(select(Dataset)).all()]
         known = ", ".join(names) if names else "none yet; register one with `govern datasets add`"
@@ -114,7 +108,7 @@ def get_dataset(session: Session, ref: str) -> Dataset:
 
 def dataset_schema(ds: Dataset) -> Schema:
     """The schema a dataset was registered with."""
-    return parse_schema(yaml.safe_load(ds.schema_yaml), source=f"dataset {ds.id} schema")
+    return schema_from_yaml(ds.schema_yaml, source=f"dataset {ds.id} schema")
 
 
 def load_splits(gov: Governance, ds: Dataset) -> Splits:
@@ -124,5 +118,56 @@ def load_splits(gov: Governance, ds: Dataset) -> Splits:
     split = make_split(len(frame), seed=ds.split_seed)
     if split.sha256 != ds.split_sha256:
         raise IntegrityError(f"dataset {ds.id}: the recomputed split does not match its hash")
-    take = lambda idx: frame.iloc[idx].reset_index(drop=True)  # noqa: E731
-    return Splits(take(split.train), take(split.holdout), take(split.eval), split)
+    return Splits(train=frame.iloc[split.train].reset_index(drop=True),
+                  holdout=frame.iloc[split.holdout].reset_index(drop=True),
+                  eval=frame.iloc[split.eval].reset_index(drop=True), split=split)
+
+
+UPLOAD_SUFFIXES = frozenset({".csv", ".parquet", ".pq"})
+
+
+def register_upload(
+    gov: Governance, *, data: bytes, filename: str, schema_yaml: bytes | None, infer: bool,
+    name: str | None, split_seed: int, actor: str,
+) -> DatasetPublic:
+    """Register an uploaded table (bytes) with an uploaded schema, or an inferred one.
+
+    Raises:
+        DatasetError: a file that is not .csv or .parquet, or does not fit the schema.
+        SchemaError: a schema that is not YAML or not a valid schema.
+        InputError: neither a schema nor ``infer``.
+    """
+    suffix = Path(filename or "").suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise DatasetError(f"file {filename!r} must be a .csv or .parquet file")
+    parsed = None
+    if schema_yaml is not None:
+        try:
+            text = schema_yaml.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SchemaError(f"the uploaded schema is not valid YAML: {exc}") from None
+        parsed = schema_from_yaml(text, source="uploaded schema")
+    elif not infer:
+        raise InputError("send a 'schema' file part, or set infer_schema=true")
+    stem = Path(filename or "upload").stem
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{stem}{suffix}"
+        path.write_bytes(data)
+        ds = register_dataset(gov, path=path, schema=parsed, infer=parsed is None,
+                              name=name or stem, split_seed=split_seed, actor=actor)
+    return DatasetPublic.from_row(ds)
+
+
+def list_datasets(gov: Governance, *, offset: int, limit: int | None) -> DatasetsPublic:
+    """Registered datasets (metadata only), oldest first, one page (all when no limit)."""
+    with gov.session() as s:
+        rows = s.exec(select(Dataset).order_by(col(Dataset.created_at))
+                      .offset(offset).limit(limit)).all()
+    data = [DatasetPublic.from_row(d) for d in rows]
+    return DatasetsPublic(data=data, count=len(data))
+
+
+def read_dataset(gov: Governance, ref: str) -> DatasetPublic:
+    """One dataset's record, by id or name."""
+    with gov.session() as s:
+        return DatasetPublic.from_row(get_dataset(s, ref))

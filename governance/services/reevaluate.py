@@ -29,21 +29,25 @@ together or not at all.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from governance.policy.decide import decide
 from governance.policy.loader import LoadedPolicy
+from governance.policy.verdict import Superseded
+from governance.schemas.runs import candidate_public
+from governance.services.context import Governance
+from governance.services.runs.evaluate import candidate_facts
+from governance.services.runs.submit import record_policy
+from governance.store.auditlog import append_event
 from governance.store.models import (
     AuditEvent,
     Candidate,
     PolicyVersion,
     Release,
     Run,
-    loads,
 )
 
 JUDGED = ("evaluated", "released")
@@ -121,7 +125,7 @@ class ReevaluationReport:
                 "flagged": list(self.flagged)}
 
 
-def reevaluate(gov: Any, *, policy: LoadedPolicy, actor: str) -> ReevaluationReport:
+def reevaluate(gov: Governance, *, policy: LoadedPolicy, actor: str) -> ReevaluationReport:
     """Judge every candidate made under an older version of ``policy`` again.
 
     Args:
@@ -132,20 +136,18 @@ def reevaluate(gov: Any, *, policy: LoadedPolicy, actor: str) -> ReevaluationRep
     Returns:
         What was judged and what changed.
     """
-    from governance.services.runs.execute import record_policy
-
     with gov.session() as session:
         record_policy(session, policy, actor=actor)
         older = session.exec(select(PolicyVersion.sha256).where(
             PolicyVersion.name == policy.name, PolicyVersion.sha256 != policy.sha256)).all()
-        runs = session.exec(select(Run).where(Run.policy_sha256.in_(older))  # type: ignore[attr-defined]
-                            .order_by(Run.created_at)).all() if older else []
+        runs = session.exec(select(Run).where(col(Run.policy_sha256).in_(older))
+                            .order_by(col(Run.created_at))).all() if older else []
         changes: list[CandidateChange] = []
         skipped = 0
         for run in runs:
             cands = session.exec(select(Candidate).where(
-                Candidate.run_id == run.id, Candidate.status.in_(JUDGED))  # type: ignore[attr-defined]
-                .order_by(Candidate.created_at)).all()
+                Candidate.run_id == run.id, col(Candidate.status).in_(JUDGED))
+                .order_by(col(Candidate.created_at))).all()
             for cand in cands:
                 change = _judge(session, run, cand, policy, actor)
                 skipped += change is None
@@ -157,36 +159,36 @@ def reevaluate(gov: Any, *, policy: LoadedPolicy, actor: str) -> ReevaluationRep
 
 def _judge(session: Session, run: Run, cand: Candidate, policy: LoadedPolicy,
            actor: str) -> CandidateChange | None:
-    from governance.services.runs.evaluate import candidate_facts
-    from governance.store.auditlog import append_event
-
-    old = loads(cand.verdict_json) or {}
+    view = candidate_public(cand)
+    old = view.verdict
     done = session.exec(select(AuditEvent.seq).where(
         AuditEvent.subject == cand.id, AuditEvent.kind == "policy.reevaluated",
-        AuditEvent.payload.contains(policy.sha256))).first()  # type: ignore[attr-defined]
-    if done is not None or old.get("policy_sha256") == policy.sha256:
+        col(AuditEvent.payload).contains(policy.sha256))).first()
+    if done is not None or (old is not None and old.policy_sha256 == policy.sha256):
         return None
-    facts = candidate_facts(privacy=loads(cand.privacy_json) or {},
-                            attack=loads(cand.attack_json) or {},
-                            utility=loads(cand.utility_json) or {}, policy=policy.policy)
+    assert view.privacy is not None and view.attack is not None and view.utility is not None
+    facts = candidate_facts(privacy=view.privacy, attack=view.attack, utility=view.utility,
+                            policy=policy.policy)
     verdict = decide(policy, facts)
-    new = verdict.as_dict()
     before, after = bool(cand.eligible), verdict.eligible
     release = session.exec(select(Release).where(Release.candidate_id == cand.id)).first()
     action = "unchanged" if before == after else "eligibility_changed"
     if cand.status == "released":
         action = "release_compliant" if after else "unchanged"
     else:
-        new["supersedes"] = {"policy_sha256": old.get("policy_sha256", run.policy_sha256),
-                             "eligible": before}
-        cand.eligible, cand.verdict_json = after, json.dumps(new)
+        verdict = verdict.model_copy(update={"supersedes": Superseded(
+            policy_sha256=(old.policy_sha256 if old and old.policy_sha256
+                           else run.policy_sha256), eligible=before)})
+        cand.eligible, cand.verdict_json = after, verdict.to_json()
         session.add(cand)
     append_event(session=session, kind="policy.reevaluated", actor=actor, subject=cand.id,
                  payload={"run_id": run.id, "policy_name": policy.name,
                           "policy_sha256": policy.sha256,
                           "previous_policy_sha256": run.policy_sha256,
                           "candidate_status": cand.status, "eligible_before": before,
-                          "eligible_after": after, "previous_verdict": old, "verdict": new})
+                          "eligible_after": after,
+                          "previous_verdict": old.as_dict() if old else {},
+                          "verdict": verdict.as_dict()})
     if release is not None and release.status == "active" and not after:
         clauses = "; ".join(f"{v.clause}: {v.message}" for v in verdict.violations)
         release.status = "flagged"

@@ -12,11 +12,12 @@ Rules (each enforced here, in the core, and each refusal an error a caller can r
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
+import pandas as pd
 from sqlmodel import Session, select
 
 from governance.core.errors import (
@@ -27,17 +28,20 @@ from governance.core.errors import (
     PermissionDeniedError,
     ReleaseGoneError,
 )
+from governance.core.types import Principal
 from governance.policy.loader import parse_policy
 from governance.policy.models import Policy
+from governance.policy.verdict import Verdict
+from governance.schemas.releases import DecisionOutcomePublic, DecisionPublic, ReleasePublic
+from governance.services.context import Governance
+from governance.services.permissions import can_see_release
 from governance.store.auditlog import append_event
 from governance.store.models import (
-    ApiKey,
     Candidate,
     Decision,
     PolicyVersion,
     Release,
     Run,
-    loads,
     new_id,
     utcnow,
 )
@@ -71,7 +75,7 @@ class DecisionOutcome:
 
 
 def record_decision(
-    *, session: Session, candidate_id: str, actor: ApiKey, decision: str, reason: str = ""
+    *, session: Session, candidate_id: str, actor: Principal, decision: str, reason: str = ""
 ) -> DecisionOutcome:
     """Approve or reject a candidate as ``actor``.
 
@@ -103,8 +107,9 @@ def record_decision(
     if cand.status in ("rejected", "released"):
         raise ConflictError(f"candidate {cand.id} is already {cand.status}")
     if decision == "approve" and not cand.eligible:
-        verdict = loads(cand.verdict_json) or {}
-        clauses = [v.get("message", str(v)) for v in verdict.get("violations", [])]
+        verdict = (Verdict.model_validate_json(cand.verdict_json)
+                   if cand.verdict_json is not None else None)
+        clauses = [v.message for v in verdict.violations] if verdict is not None else []
         raise ConflictError(
             f"candidate {cand.id} fails policy {policy.name!r} and cannot be approved: "
             + ("; ".join(clauses) or "no verdict recorded")
@@ -183,7 +188,7 @@ def release_for_candidate(session: Session, candidate_id: str) -> Release | None
     return session.exec(select(Release).where(Release.candidate_id == candidate_id)).first()
 
 
-def revoke_release(*, session: Session, release_id: str, actor: ApiKey, reason: str) -> Release:
+def revoke_release(*, session: Session, release_id: str, actor: Principal, reason: str) -> Release:
     """Revoke a release; later downloads get 'gone' with the reason."""
     if actor.role not in ("approver", "admin"):
         raise PermissionDeniedError("only approvers and admins may revoke a release")
@@ -201,7 +206,7 @@ def revoke_release(*, session: Session, release_id: str, actor: ApiKey, reason: 
 
 
 def authorize_access(
-    *, session: Session, release_id: str, consumer: ApiKey, fmt: str, now: datetime | None = None
+    *, session: Session, release_id: str, consumer: Principal, fmt: str, now: datetime | None = None
 ) -> Release:
     """Check a download and log exactly one event, allowed or denied.
 
@@ -227,7 +232,8 @@ def authorize_access(
     return rel
 
 
-def _check_access(session: Session, rel: Release, consumer: ApiKey, fmt: str, now: datetime) -> None:
+def _check_access(session: Session, rel: Release, consumer: Principal, fmt: str,
+                  now: datetime) -> None:
     # Audience first: someone who is not a consumer learns nothing about the release
     # (not whether it is pending, revoked or expired).
     consumers = json.loads(rel.consumers_json)
@@ -255,7 +261,7 @@ def _check_access(session: Session, rel: Release, consumer: ApiKey, fmt: str, no
 
 
 def open_release(
-    gov: Any, *, release_id: str, consumer: ApiKey, fmt: str = "parquet"
+    gov: Governance, *, release_id: str, consumer: Principal, fmt: str = "parquet"
 ) -> tuple[Release, bytes]:
     """Authorise a download, log it (allowed or denied), and return the artifact bytes.
 
@@ -276,7 +282,7 @@ def open_release(
 
 
 def open_candidate_data(
-    gov: Any, *, candidate_id: str, consumer: ApiKey, fmt: str = "parquet"
+    gov: Governance, *, candidate_id: str, consumer: Principal, fmt: str = "parquet"
 ) -> tuple[Release, bytes]:
     """Download a candidate's data through its release; 403 while it has no release.
 
@@ -296,3 +302,44 @@ def open_candidate_data(
             f"candidate {candidate_id} has not been approved for release; it needs the "
             "policy's quorum of approvals first")
     return open_release(gov, release_id=rel.id, consumer=consumer, fmt=fmt)
+
+
+def as_format(data: bytes, fmt: str) -> bytes:
+    """A release's Parquet bytes as served: unchanged, or converted to CSV."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        pd.read_parquet(io.BytesIO(data)).to_csv(buf, index=False)
+        return buf.getvalue().encode("utf-8")
+    return data
+
+
+def read_release(gov: Governance, release_id: str, key: Principal) -> ReleasePublic:
+    """A release the caller may see (others' releases look absent to requesters).
+
+    Raises:
+        NotFoundError: no such release, or not visible to the caller.
+    """
+    with gov.session() as s:
+        rel = get_release(s, release_id)
+    if not can_see_release(key, rel):
+        raise NotFoundError(f"no release {release_id!r}")
+    return ReleasePublic.from_row(rel)
+
+
+def decide_candidate(gov: Governance, *, candidate_id: str, actor: Principal, decision: str,
+                     reason: str = "") -> DecisionOutcomePublic:
+    """Record a decision and describe it with the release it opened or activated."""
+    with gov.session() as s:
+        outcome = record_decision(session=s, candidate_id=candidate_id, actor=actor,
+                                  decision=decision, reason=reason)
+        rel = outcome.release or outcome.pending_release
+        return DecisionOutcomePublic(decision=DecisionPublic.from_row(outcome.decision),
+                                     approvals=outcome.approvals, quorum=outcome.quorum,
+                                     release=ReleasePublic.from_row(rel) if rel else None)
+
+
+def revoke(gov: Governance, *, release_id: str, actor: Principal, reason: str) -> ReleasePublic:
+    """Revoke a release and describe it."""
+    with gov.session() as s:
+        return ReleasePublic.from_row(revoke_release(session=s, release_id=release_id,
+                                                     actor=actor, reason=reason))

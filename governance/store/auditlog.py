@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from governance.audit.chain import ChainReport, canonical_json, event_body, hash_event, verify_chain
+from governance.audit.chain import ChainReport, event_body, hash_event, verify_chain
 from governance.audit.events import EVENT_KINDS, EventKind
+from governance.core.jsonsafe import canonical_json
 from governance.store.models import AuditEvent, AuditHead
 
 
@@ -53,7 +54,8 @@ def iter_events(session: Session, *, batch: int = 5000) -> Iterator[AuditEvent]:
     last = 0
     while True:
         rows = session.exec(
-            select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
+            select(AuditEvent).where(AuditEvent.seq > last).order_by(col(AuditEvent.seq))
+            .limit(batch)
         ).all()
         if not rows:
             return
@@ -80,6 +82,6 @@ def events_for(session: Session, subjects: set[str]) -> list[AuditEvent]:
     if not subjects:
         return []
     return list(session.exec(
-        select(AuditEvent).where(AuditEvent.subject.in_(sorted(subjects)))  # type: ignore[attr-defined]
-        .order_by(AuditEvent.seq)
+        select(AuditEvent).where(col(AuditEvent.subject).in_(sorted(subjects)))
+        .order_by(col(AuditEvent.seq))
     ).all())

@@ -14,7 +14,6 @@ world: deciding on an already released candidate (409), revoking with a blank re
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,26 +23,14 @@ from sqlmodel import select
 from api.deps import get_governance
 from api.main import app
 from api.ratelimit import RateLimiter, get_rate_limiter
-from governance.core.config import Settings, get_settings
+from governance.core.config import get_settings
 from governance.services.context import Governance
-from governance.services.datasets import register_dataset
-from governance.services.releases import record_decision
-from governance.services.runs.execute import RunRequest, execute_run, submit_run
 from governance.store.db import dispose_engines
-from governance.store.models import ApiKey, Candidate, Release
-from tests.utils.api import make_key
+from governance.store.models import Candidate, Release
 from tests.utils.data import MIXED_SCHEMA, mixed_table
+from tests.utils.scenario import ScenarioBuilder, loose_policy
 
-REPO = Path(__file__).resolve().parents[2]
 ROLES = ("requester", "approver", "auditor", "admin", "anonymous")
-POLICY = """\
-version: 1
-name: authz-{who}
-risk: {{max_epsilon: 10, max_total_epsilon: 100, max_attack_auc: 1.0}}
-utility: {{min_utility_ratio: 0.0}}
-approvals: {{quorum: 1, roles: [approver], separation_of_duties: true}}
-access: {{consumers: [{who}], formats: [parquet, csv], expires_after_days: 30}}
-"""
 UPLOAD_CSV = mixed_table(80, seed=11).to_csv(index=False).encode()
 
 # Shorthands for the expectation rows: status per role in ROLES order.
@@ -103,42 +90,26 @@ def _objects(gov: Governance, requester: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    tmp = tmp_path_factory.mktemp("authz")
-    settings = Settings(home=tmp / "home", audits_dir=tmp / "audits",
-                        policies_dir=REPO / "policies", environment="test")
+    builder = ScenarioBuilder(tmp_path_factory.mktemp("authz"), rows=400).keys(
+        **{"req-a": "requester", "req-b": "requester", "appr": "approver", "aud": "auditor",
+           "adm": "admin"})
+    for who in ("req-a", "req-b"):
+        builder.run(who, policy=loose_policy(f"authz-{who}", quorum=1, consumers=who))
+        builder.approve(who, "appr")
+    built = builder.build()
+    gov = Governance.open(built.gov.settings)
+    hdr = {"requester": built.headers["req-a"], "requester_b": built.headers["req-b"],
+           "approver": built.headers["appr"], "auditor": built.headers["aud"],
+           "admin": built.headers["adm"], "anonymous": {}}
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GOVERNANCE_HOME", str(settings.home))
-        mp.setenv("GOVERNANCE_POLICIES_DIR", str(settings.policies_dir))
+        mp.setenv("GOVERNANCE_HOME", str(gov.settings.home))
+        mp.setenv("GOVERNANCE_POLICIES_DIR", str(gov.settings.policies_dir))
         get_settings.cache_clear()
-        gov = Governance.open(settings)
-        csv = tmp / "people.csv"
-        mixed_table(400, seed=3).to_csv(csv, index=False)
-        ds = register_dataset(gov, path=csv, schema=MIXED_SCHEMA, name="people", actor="owner")
-        hdr = {"requester": make_key(gov, "req-a", "requester"),
-               "requester_b": make_key(gov, "req-b", "requester"),
-               "approver": make_key(gov, "appr", "approver"),
-               "auditor": make_key(gov, "aud", "auditor"),
-               "admin": make_key(gov, "adm", "admin"), "anonymous": {}}
-        for who in ("req-a", "req-b"):
-            policy = tmp / f"authz-{who}.yaml"
-            policy.write_text(POLICY.format(who=who))
-            run = submit_run(gov, RunRequest(
-                dataset=ds.id, target="label", policy=policy, generators=["dp_vae"],
-                epsilons=[8.0], executor="inline",
-                generator_options={"dp_vae": {"epochs": 3}}), actor=who)
-            run = execute_run(gov, run.id)
-            assert run.status == "succeeded", run.error
-            with gov.session() as s:
-                cand = s.exec(select(Candidate).where(Candidate.run_id == run.id)).one()
-                appr = s.exec(select(ApiKey).where(ApiKey.name == "appr")).one()
-                out = record_decision(session=s, candidate_id=cand.id, actor=appr,
-                                      decision="approve")
-                assert out.release is not None and out.release.status == "active"
         app.dependency_overrides[get_governance] = lambda: gov
         app.dependency_overrides[get_rate_limiter] = lambda: RateLimiter(per_minute=0)
         try:
             with TestClient(app, raise_server_exceptions=False) as client:
-                yield {"client": client, "hdr": hdr, "dataset_id": ds.id,
+                yield {"client": client, "hdr": hdr, "dataset_id": built.dataset_id,
                        "own": _objects(gov, "req-a"), "other": _objects(gov, "req-b")}
         finally:
             app.dependency_overrides.clear()

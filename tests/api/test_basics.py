@@ -79,7 +79,8 @@ def test_run_body_with_server_owned_fields_is_rejected(client, headers):
                     headers=headers["requester"])
     assert r.status_code == 422 and "status" in r.json()["message"]
     r = client.post("/v1/candidates/c/decisions",
-                    json={"decision": "approve", "approver": "someone"}, headers=headers["approver"])
+                    json={"decision": "approve", "approver": "someone"},
+                    headers=headers["approver"])
     assert r.status_code == 422
 
 

@@ -5,7 +5,7 @@ positive and negative (schema-violating) examples. Checks: no server error, the 
 code is declared, the content type is declared, and the body matches the declared schema.
 
 POST /v1/runs stays in: a generated body names a dataset that does not exist (404), and
-the background pool is replaced by a recorder so a run could never start training here.
+the run queue is replaced by a recorder so a run could never start training here.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
-import api.routes.runs as runs_module
 from api.deps import get_governance
+from api.jobs import get_jobs
 from api.main import app
 from api.ratelimit import RateLimiter, get_rate_limiter
 from governance.core.config import Settings, get_settings
@@ -59,12 +59,12 @@ def admin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GOVERNANCE_HOME", str(cfg.home))
         mp.setenv("GOVERNANCE_POLICIES_DIR", str(cfg.policies_dir))
-        mp.setattr(runs_module, "_POOL", recorder)
         get_settings.cache_clear()
         gov = Governance.open(cfg)
         hdr = make_key(gov, "fuzz-admin", "admin")
         app.dependency_overrides[get_governance] = lambda: gov
         app.dependency_overrides[get_rate_limiter] = lambda: RateLimiter(per_minute=0)
+        app.dependency_overrides[get_jobs] = lambda: recorder
         try:
             yield hdr
         finally:
@@ -78,5 +78,10 @@ def admin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
 @settings(max_examples=15, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_spec(case, admin):
+    # Setup: a generated query value that is an object or an empty list is dropped by the
+    # HTTP client, so the server never receives the "invalid" parameter; judging the
+    # server's acceptance of such a request as a failure would test the client.
+    dropped = any(isinstance(v, dict) or v == [] for v in (case.query or {}).values())
+    checks = [c for c in CHECKS if not (dropped and c is negative_data_rejection)]
     # Run / Assert
-    case.call_and_validate(headers=admin, checks=CHECKS)
+    case.call_and_validate(headers=admin, checks=checks)

@@ -74,7 +74,8 @@ def test_cli_errors_are_one_line_and_exit_2(world):
          "unknown generator 'magic'"),
         (("run", "nope", "--target", "label"), "no dataset 'nope'"),
         (("run", world["ds"]["id"], "--target", "label", "--epsilons", "1,x"), "not a number"),
-        (("datasets", "add", str(world["tmp"] / "missing.csv"), "--infer-schema"), "does not exist"),
+        (("datasets", "add", str(world["tmp"] / "missing.csv"), "--infer-schema"),
+         "does not exist"),
     ]:
         proc = govern(env, *args, check=2)
         assert needle in proc.stderr, proc.stderr

@@ -8,53 +8,45 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import select
+from sqlmodel import col, select
 
 from api.deps import get_governance
 from api.main import app
-from governance.services.datasets import register_dataset
 from governance.services.releases import authorize_access
-from governance.services.runs.execute import RunRequest, execute_run, submit_run
 from governance.store.auditlog import verify_log
-from governance.store.models import ApiKey, AuditEvent
-from tests.utils.api import make_key
-from tests.utils.data import MIXED_SCHEMA, mixed_table
+from governance.store.db import dispose_engines
+from governance.store.models import ApiKey, AuditEvent, Run
+from tests.utils.scenario import ScenarioBuilder, loose_policy
 
-POLICY = """\
-version: 1
-name: release-test
-risk: {max_epsilon: 10, max_total_epsilon: 30, max_attack_auc: 1.0}
-utility: {min_utility_ratio: 0.0}
-approvals: {quorum: 2, roles: [approver], separation_of_duties: true}
-access: {consumers: [dave], formats: [parquet, csv], expires_after_days: 30}
-"""
+ROLES = {"bob": "approver", "carol": "approver", "frank": "approver", "dave": "requester",
+         "eve": "requester", "erin": "auditor"}
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """One real DP candidate (dp_vae, epsilon 8) requested by bob, nothing decided."""
+    builder = ScenarioBuilder(tmp_path_factory.mktemp("release"))
+    return builder.keys(**ROLES).run("bob", policy=loose_policy("release-test")).build()
 
 
 @pytest.fixture
-def world(gov, tmp_path):
-    csv = tmp_path / "people.csv"
-    mixed_table(1200, seed=3).to_csv(csv, index=False)
-    ds = register_dataset(gov, path=csv, schema=MIXED_SCHEMA, name="people", actor="owner")
-    policy = tmp_path / "release-test.yaml"
-    policy.write_text(POLICY)
-    run = submit_run(gov, RunRequest(dataset=ds.id, target="label", policy=policy,
-                                     generators=["dp_vae"], epsilons=[8.0], executor="inline",
-                                     generator_options={"dp_vae": {"epochs": 3}}), actor="bob")
-    run = execute_run(gov, run.id)
-    hdr = {name: make_key(gov, name, role) for name, role in [
-        ("bob", "approver"), ("carol", "approver"), ("frank", "approver"),
-        ("dave", "requester"), ("eve", "requester"), ("erin", "auditor")]}
+def world(template, tmp_path):
+    w = template.clone(tmp_path)
+    gov = w.gov
+    with gov.session() as s:
+        run = s.get(Run, w.runs["bob"])
     app.dependency_overrides[get_governance] = lambda: gov
     with TestClient(app, raise_server_exceptions=False) as client:
-        yield {"gov": gov, "client": client, "hdr": hdr, "run": run}
+        yield {"gov": gov, "client": client, "hdr": w.headers, "run": run}
     app.dependency_overrides.clear()
+    dispose_engines()
 
 
 def _accesses(gov):
     with gov.session() as s:
         return [e.kind for e in s.exec(select(AuditEvent).where(
-            AuditEvent.kind.in_(["access.allowed", "access.denied"]))  # type: ignore[attr-defined]
-            .order_by(AuditEvent.seq)).all()]
+            col(AuditEvent.kind).in_(["access.allowed", "access.denied"]))
+            .order_by(col(AuditEvent.seq))).all()]
 
 
 def test_the_whole_release_flow(world):
@@ -99,7 +91,8 @@ def test_the_whole_release_flow(world):
     digest = hashlib.sha256(r.content).hexdigest()
     with gov.session() as s:
         created = s.exec(select(AuditEvent).where(AuditEvent.kind == "release.created")).one()
-    assert digest == json.loads(created.payload)["artifact_sha256"] == r.headers["x-artifact-sha256"]
+    logged = json.loads(created.payload)["artifact_sha256"]
+    assert digest == logged == r.headers["x-artifact-sha256"]
     assert client.get(f"/v1/releases/{rid}/data?format=csv", headers=hdr["dave"]).status_code == 200
     # Someone else's release: another requester and an auditor are refused.
     assert client.get(f"/v1/releases/{rid}/data", headers=hdr["eve"]).status_code == 403
@@ -126,7 +119,8 @@ def test_the_whole_release_flow(world):
 
 def test_expired_release_is_403(world):
     gov, client, hdr = world["gov"], world["client"], world["hdr"]
-    cid = client.get(f"/v1/runs/{world['run'].id}", headers=hdr["erin"]).json()["candidates"][0]["id"]
+    run = client.get(f"/v1/runs/{world['run'].id}", headers=hdr["erin"]).json()
+    cid = run["candidates"][0]["id"]
     for who in ("carol", "frank"):
         r = client.post(f"/v1/candidates/{cid}/decisions", json={"decision": "approve"},
                         headers=hdr[who])
@@ -140,7 +134,8 @@ def test_expired_release_is_403(world):
 
 def test_rejection_blocks_release(world):
     client, hdr = world["client"], world["hdr"]
-    cid = client.get(f"/v1/runs/{world['run'].id}", headers=hdr["erin"]).json()["candidates"][0]["id"]
+    run = client.get(f"/v1/runs/{world['run'].id}", headers=hdr["erin"]).json()
+    cid = run["candidates"][0]["id"]
     r = client.post(f"/v1/candidates/{cid}/decisions", json={"decision": "reject",
                                                              "reason": "too close to data"},
                     headers=hdr["carol"])

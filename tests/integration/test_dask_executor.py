@@ -21,7 +21,7 @@ from sqlmodel import select
 
 from governance.core.errors import InputError
 from governance.services.datasets import register_dataset
-from governance.services.runs.execute import RunRequest, execute_run, submit_run
+from governance.services.runs import RunRequest, execute_run, submit_run
 from governance.services.runs.executors import GenerationOutput, GenerationTask, run_tasks
 from governance.store.artifacts import frame_to_parquet_bytes
 from governance.store.models import Candidate
@@ -135,7 +135,7 @@ def test_dask_outputs_are_byte_identical_to_inline(cluster, inline_outputs, requ
         assert out.error is None and ref.error is None, (out.error, ref.error)
         assert frame_to_parquet_bytes(out.synthetic) == frame_to_parquet_bytes(ref.synthetic)
         assert out.privacy == ref.privacy
-    assert 0 < outputs["t/dp_vae/2/0"].privacy["epsilon_spent"] <= 2.0
+    assert 0 < outputs["t/dp_vae/2/0"].privacy.epsilon_spent <= 2.0
 
 
 def test_a_failing_task_comes_back_as_an_error_row(local_cluster):

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import replace
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bench.bench_ledger import MUTATIONS, build_chain, content_equal, mutate
 from governance.audit.chain import (
@@ -179,7 +179,7 @@ def _concurrent_appends(gov: Governance, writers: int, per_writer: int) -> None:
 
 def _assert_gapless(gov: Governance, n: int, writers: int) -> None:
     with gov.session() as s:
-        seqs = list(s.exec(select(AuditEvent.seq).order_by(AuditEvent.seq)).all())
+        seqs = list(s.exec(select(AuditEvent.seq).order_by(col(AuditEvent.seq))).all())
         subjects = Counter(s.exec(select(AuditEvent.subject)).all())
         head = s.get(AuditHead, 1)
         report = verify_log(s)

@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
-from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
-from governance.core.config import Settings
 from governance.core.errors import ConflictError
 from governance.policy import parse_policy
-from governance.services.context import Governance
-from governance.services.datasets import register_dataset
 from governance.services.reevaluate import reevaluate
 from governance.services.releases import authorize_access, record_decision
-from governance.services.runs.execute import RunRequest, execute_run, submit_run
-from governance.store import auditlog as ledger_events
 from governance.store.auditlog import verify_log
 from governance.store.db import dispose_engines
 from governance.store.models import ApiKey, AuditEvent, Candidate, Release
-from tests.utils.api import make_key
-from tests.utils.data import MIXED_SCHEMA, mixed_table
+from tests.utils.scenario import ScenarioBuilder
 
-REPO = Path(__file__).resolve().parents[2]
 POLICY = """\
 version: 1
 name: reeval-test
@@ -39,11 +30,6 @@ REWORDED = POLICY + "# same rules, new text\n"
 OTHER_NAME = STRICT.replace("name: reeval-test", "name: another-policy")
 
 
-def _settings(home: Path) -> Settings:
-    return Settings(home=home, audits_dir=home.parent / "audits",
-                    policies_dir=REPO / "policies", environment="test")
-
-
 def _key(gov, name):
     with gov.session() as s:
         return s.exec(select(ApiKey).where(ApiKey.name == name)).one()
@@ -52,50 +38,26 @@ def _key(gov, name):
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     """One real run with two DP candidates: one released (active), one open."""
-    root = tmp_path_factory.mktemp("reeval")
-    gov = Governance.open(_settings(root / "home"))
-    csv = root / "people.csv"
-    mixed_table(1200, seed=3).to_csv(csv, index=False)
-    ds = register_dataset(gov, path=csv, schema=MIXED_SCHEMA, name="people", actor="owner")
-    (root / "reeval-test.yaml").write_text(POLICY)
-    run = submit_run(gov, RunRequest(dataset=ds.id, target="label", policy=root / "reeval-test.yaml",
-                                     generators=["dp_vae"], epsilons=[4.0, 8.0], executor="inline",
-                                     generator_options={"dp_vae": {"epochs": 3}}), actor="bob")
-    run = execute_run(gov, run.id)
-    for name, role in [("carol", "approver"), ("frank", "approver"), ("dave", "requester")]:
-        make_key(gov, name, role)
-    with gov.session() as s:
-        released, open_ = s.exec(select(Candidate).where(Candidate.run_id == run.id)
-                                 .order_by(Candidate.epsilon_target)).all()
-        assert released.eligible and open_.eligible, "the loose policy should accept both"
-    for who in ("carol", "frank"):
-        with gov.session() as s:
-            out = record_decision(session=s, candidate_id=released.id, actor=_key(gov, who),
-                                  decision="approve")
-    assert out.release is not None and out.release.status == "active"
-    dispose_engines()
-    return {"home": root / "home", "run": run.id, "released": released.id, "open": open_.id,
-            "release": out.release.id}
-
-
-@pytest.fixture(autouse=True)
-def _event_kinds(monkeypatch):
-    monkeypatch.setattr(ledger_events, "EVENT_KINDS",
-                        ledger_events.EVENT_KINDS | {"policy.reevaluated", "release.flagged"})
+    built = (ScenarioBuilder(tmp_path_factory.mktemp("reeval"))
+             .keys(carol="approver", frank="approver", dave="requester")
+             .run("bob", policy=POLICY, epsilons=(4.0, 8.0))
+             .approve("bob", "carol", "frank", index=0).build())
+    released, open_ = built.candidates["bob"]
+    return {"world": built, "run": built.runs["bob"], "released": released, "open": open_,
+            "release": built.releases["bob"]}
 
 
 @pytest.fixture
 def world(template, tmp_path):
-    home = tmp_path / "home"
-    shutil.copytree(template["home"], home)
-    yield {**template, "gov": Governance.open(_settings(home))}
+    clone = template["world"].clone(tmp_path)
+    yield {**template, "home": clone.home, "gov": clone.gov}
     dispose_engines()
 
 
 def _kinds(gov, after=0):
     with gov.session() as s:
         return [e.kind for e in s.exec(select(AuditEvent).where(AuditEvent.seq > after)
-                                       .order_by(AuditEvent.seq)).all()]
+                                       .order_by(col(AuditEvent.seq))).all()]
 
 
 def _head(gov):

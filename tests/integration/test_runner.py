@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
+from governance.audit.bundle import verify_bundle
 from governance.core.errors import BudgetExceededError
 from governance.services.datasets import register_dataset
-from governance.services.runs.execute import RunRequest, execute_run, submit_run
+from governance.services.demo import run_demo
+from governance.services.runs import RunRequest, execute_run, submit_run
 from governance.store.models import BudgetCharge, Candidate, Run
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 
@@ -89,24 +91,18 @@ def test_data_derived_schema_voids_the_dp_claim(gov, tmp_path):
 
 
 def test_demo_smoke(gov):
-    from governance.services.demo import run_demo
+    # Run
+    said: list[str] = []
+    outcome = run_demo(gov, generators="gaussian_copula,dp_vae", epsilons=[4.0], rows=1500,
+                       executor="inline", generator_options=FAST, say=said.append)
+    summary = outcome.as_dict()
 
-    @contextlib.contextmanager
-    def no_bar(_title):
-        yield lambda _f, _m: None
-
-    summary = run_demo(generators="gaussian_copula,dp_vae", epsilons=[4.0], rows=1500,
-                       executor="inline", generator_options=FAST, progress_factory=no_bar,
-                       quiet=True, gov=gov)
-    assert summary["audit_chain_ok"]
+    # Assert
+    assert summary["audit_chain_ok"] and said
     assert summary["run"]["status"] == "succeeded"
     assert len(summary["run"]["candidates"]) == 2
-    from pathlib import Path
-
     assert Path(summary["plot"]).read_bytes()[:4] == b"\x89PNG"
     assert (Path(summary["bundle"]) / "manifest.json").is_file()
-    from governance.services.bundles import verify_bundle
-
     assert verify_bundle(Path(summary["bundle"])) == []
 
 
@@ -149,7 +145,7 @@ def test_deep_audit_runs_shadow_models_and_disclosure_risks(gov, tmp_path):
 
 def test_grid_gives_each_generator_the_budgets_it_can_take():
     from governance.core.errors import InputError as GovInputError
-    from governance.services.runs.execute import plan_grid
+    from governance.services.runs import plan_grid
 
     inf = float("inf")
     assert plan_grid(["mst", "dp_vae", "gaussian_copula"], [4.0, 1.0, inf]) == [

@@ -94,6 +94,7 @@ class GaussianKDE:
 
     def _blocks(self, z: np.ndarray, *, shifted: bool) -> np.ndarray:
         """Kernel sums per row (or, if ``shifted``, their logs via per-block maxima)."""
+        # Deferred import: torch is heavy; only processes that train load it.
         import torch
 
         left = torch.from_numpy(_left(z))

@@ -30,7 +30,7 @@ from governance.attacks.results import MembershipResult, score_membership
 from governance.attacks.stats.epsilon import epsilon_from_rates
 from governance.attacks.stats.roc import clopper_pearson, roc_auc
 from governance.core.errors import ConflictError, InputError
-from governance.core.types import Record
+from governance.core.types import InfFloat, Record
 from governance.datasets.encoding import PublicEncoder
 from governance.datasets.schema import Schema
 from governance.generators.base import Generator
@@ -79,7 +79,7 @@ class SyntheticFeatures:
                     parts.append(np.histogram(v, self.bins, (0.0, 1.0))[0] / len(v))
         if "correlation" in self.sets and enc.shape[1] > 1:
             with np.errstate(invalid="ignore", divide="ignore"):
-                corr = np.corrcoef(enc.astype(np.float64), rowvar=False)
+                corr = np.atleast_2d(np.corrcoef(enc.astype(np.float64), rowvar=False))
             parts.append(np.nan_to_num(corr[np.triu_indices(enc.shape[1], 1)]))
         return np.concatenate(parts) if parts else np.zeros(0)
 
@@ -118,8 +118,8 @@ class ShadowResult(Record):
     features: tuple[str, ...]
     classifier: str
     outlier_score: str
-    max_resolvable_epsilon: dict[str, float]
-    shadow_epsilon_spent: float | None
+    max_resolvable_epsilon: dict[str, InfFloat]
+    shadow_epsilon_spent: InfFloat | None
     subsampled: dict[str, Any] | None
     notes: tuple[str, ...]
     seconds: float
@@ -225,6 +225,7 @@ class ShadowAttack:
         return pd.concat(frames, ignore_index=True), chosen, np.concatenate(scores)
 
     def _model(self) -> Any:
+        # Deferred import: scikit-learn is heavy; loaded when a model is fitted.
         from sklearn.ensemble import RandomForestClassifier
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline

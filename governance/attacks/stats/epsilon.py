@@ -14,7 +14,7 @@ import numpy as np
 
 from governance.attacks.stats.roc import clopper_pearson, roc_points
 from governance.core.errors import InputError
-from governance.core.types import Record
+from governance.core.types import InfFloat, Record
 
 
 def epsilon_from_rates(tpr_low: float, fpr_high: float, *, delta: float) -> float:
@@ -50,7 +50,7 @@ class EpsilonAudit(Record):
     """The bound and everything needed to recompute it by hand."""
 
     epsilon_lb: float
-    threshold: float
+    threshold: InfFloat
     tp: int
     fn: int
     fp: int
@@ -67,7 +67,7 @@ def _best_threshold(pos: np.ndarray, neg: np.ndarray, *, delta: float, confidenc
     roc = roc_points(pos, neg)
     tpr_low, _ = clopper_pearson(np.arange(pos.size + 1), pos.size, confidence=confidence)
     _, fpr_high = clopper_pearson(np.arange(neg.size + 1), neg.size, confidence=confidence)
-    t_lo, f_hi = tpr_low[roc.tp], fpr_high[roc.fp]
+    t_lo, f_hi = np.asarray(tpr_low)[roc.tp], np.asarray(fpr_high)[roc.fp]
     with np.errstate(divide="ignore", invalid="ignore"):
         a = np.where((t_lo - delta > 0) & (f_hi > 0), np.log((t_lo - delta) / f_hi), 0.0)
         b = np.where((1 - f_hi - delta > 0) & (1 - t_lo > 0),

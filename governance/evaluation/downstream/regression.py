@@ -105,7 +105,7 @@ class SMAPE(DownstreamMetric):
     def compute_weighted(
         cls, y_true: np.ndarray, y_pred: np.ndarray, weights: np.ndarray
     ) -> np.ndarray:
-        """sMAPE per weight row."""
+        """SMAPE per weight row."""
         y = np.asarray(y_true, float)
         terms = safe_divide(2.0 * np.abs(y - y_pred), np.abs(y) + np.abs(y_pred), empty=0.0)
         return _mean(weights, terms)

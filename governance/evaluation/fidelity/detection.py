@@ -37,6 +37,7 @@ def detection_auc(
     Returns:
         ``{"roc_auc", "sdmetrics_score", "fold_aucs", "folds", "model"}``.
     """
+    # Deferred import: scikit-learn is heavy; loaded when a model is fitted.
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold
 

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from governance.datasets.schema import Schema, to_plain
+from governance.evaluation.fidelity import quality_native as native
 
 _TABLE = "table"
 
@@ -104,8 +105,6 @@ def quality_report(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema, 
     Raises:
         ValueError: for an unknown engine.
     """
-    from governance.evaluation.fidelity import quality_native as native
-
     if engine not in ("native", "sdmetrics"):
         raise ValueError(f"unknown quality engine {engine!r}; use 'native' or 'sdmetrics'")
     real, synthetic = _coded(real, synthetic, schema)
@@ -149,6 +148,7 @@ def quality_report(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema, 
 def _sdmetrics(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema) -> tuple[
         dict[str, dict[str, Any]], list[dict[str, Any]], tuple[float, float]]:
     """SDMetrics' own report: column shapes, pair entries and its two thresholds."""
+    # Deferred import: SDMetrics is heavy and only the fallback engine needs it.
     from sdmetrics.reports import QualityReport
 
     report = QualityReport()

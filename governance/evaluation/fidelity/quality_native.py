@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import pearsonr
+from scipy.stats.contingency import association
 
 from governance.datasets.schema import Schema
 
@@ -125,10 +127,11 @@ def pair_trends(real: pd.DataFrame, synthetic: pd.DataFrame,
 
 def _correlation_pair(a: str, b: str, real: dict[str, np.ndarray],
                       syn: dict[str, np.ndarray]) -> dict[str, Any]:
-    entry = {"columns": [a, b], "metric": "CorrelationSimilarity", "score": np.nan,
-             "real_correlation": _pearson(real[a], real[b]), "synthetic_correlation": np.nan,
-             "real_association": np.nan, "error": None}
-    r = entry["real_correlation"]
+    r = _pearson(real[a], real[b])
+    entry: dict[str, Any] = {
+        "columns": [a, b], "metric": "CorrelationSimilarity", "score": np.nan,
+        "real_correlation": r, "synthetic_correlation": np.nan, "real_association": np.nan,
+        "error": None}
     entry["meets_threshold"] = bool(not np.isnan(r) and abs(r) > REAL_CORRELATION_THRESHOLD)
     if not abs(r) <= REAL_CORRELATION_THRESHOLD:  # SDMetrics' test: a NaN goes on
         s = _pearson(syn[a], syn[b])
@@ -139,8 +142,6 @@ def _correlation_pair(a: str, b: str, real: dict[str, np.ndarray],
 
 
 def _pearson(x: np.ndarray, y: np.ndarray) -> float:
-    from scipy.stats import pearsonr
-
     keep = ~(np.isnan(x) | np.isnan(y))
     if keep.sum() < 2:
         return float("nan")
@@ -174,8 +175,6 @@ def _digitize(values: np.ndarray) -> np.ndarray:
 
 
 def _contingency_pair(a: str, b: str, codes: dict[str, tuple[np.ndarray, ...]]) -> dict[str, Any]:
-    from scipy.stats.contingency import association
-
     entry = {"columns": [a, b], "metric": "ContingencySimilarity", "score": np.nan,
              "real_correlation": np.nan, "synthetic_correlation": np.nan,
              "real_association": np.nan, "meets_threshold": False, "error": None}

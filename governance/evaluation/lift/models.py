@@ -113,6 +113,7 @@ def category_codes(col: pd.Series, categories: list[Any]) -> np.ndarray:
 
 
 def _estimator(task: TaskSpec, mask: np.ndarray, seed: int) -> Any:
+    # Deferred imports (below): scikit-learn is heavy; loaded when a model is fitted.
     params = dict(HYPERPARAMETERS[task.model])
     regression = task.kind == "regression"
     if task.model == "hgb":

@@ -14,14 +14,14 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
 
 from governance.core.errors import BudgetExceededError, InputError
 from governance.datasets.schema import Schema, conform
-from governance.generators.base import PrivacySpend
+from governance.generators.base import Generator, PrivacySpend
 from governance.generators.determinism import check_seed, derive_seed
 from governance.generators.marginal.discretize import PublicDiscretizer
 from governance.generators.marginal.model import sample_records
@@ -47,7 +47,7 @@ class MarginalFit:
     notes: tuple[str, ...] = ()
 
 
-class MarginalGenerator:
+class MarginalGenerator(Generator):
     """Shared shell of the marginal mechanisms: options, fit, sample and the privacy record.
 
     Subclasses set ``name`` and ``mechanism`` and implement ``_run``. ``epsilon=inf`` is
@@ -60,7 +60,6 @@ class MarginalGenerator:
     mechanism: ClassVar[str]
     differentially_private: ClassVar[bool] = True
     #: A marginal mechanism has no meaningful non-private mode; the grid skips infinity.
-    accepts_infinite_epsilon: ClassVar[bool] = False
     accepts_infinite_epsilon: ClassVar[bool] = False
 
     def __init__(self, *, epsilon: float, delta: float, seed: int, bins: int,
@@ -86,7 +85,7 @@ class MarginalGenerator:
              rho: float, rng: np.random.Generator) -> MarginalFit:
         raise NotImplementedError
 
-    def fit(self, data: pd.DataFrame, schema: Schema) -> MarginalGenerator:
+    def fit(self, data: pd.DataFrame, schema: Schema) -> Self:
         """Discretise by the public domain, run the mechanism, record the spend; return self.
 
         Raises:
@@ -135,17 +134,14 @@ class MarginalGenerator:
             mechanism=self.mechanism, accountant=ACCOUNTANT, preprocessing=prep,
             preprocessing_epsilon=0.0, notes=notes)
 
-    def sample(self, n: int) -> pd.DataFrame:
-        """Draw ``n`` rows; the same seed and ``n`` give the same rows on every call.
+    @property
+    def fitted(self) -> bool:
+        """Whether ``fit`` has run."""
+        return self._fit is not None and self._disc is not None
 
-        Raises:
-            InputError: for a non-positive ``n``.
-        """
-        if self._fit is None or self._disc is None:
-            raise RuntimeError("call fit() before sample()")
-        if isinstance(n, bool) or int(n) != n or n < 1:
-            raise InputError(f"n must be a positive integer, got {n!r}")
-        n = int(n)
+    def _sample(self, n: int) -> pd.DataFrame:
+        """Draw ``n`` rows; the same seed and ``n`` give the same rows on every call."""
+        assert self._fit is not None and self._disc is not None
         rng = np.random.default_rng(derive_seed(self.seed, n, 1))
         with mbi_session() as mbi:
             codes = sample_records(mbi, self._fit.model, n, rng)

@@ -133,7 +133,7 @@ class PublicDiscretizer:
         """One line for a privacy record: the codes each column got."""
         parts = []
         for name, grid in self.columns.items():
-            kind = grid.spec.type
+            kind: str = grid.spec.type
             if kind == "integer" and grid.edges is not None and grid.size == (
                     grid.edges[-1] - grid.edges[0]):
                 kind = "integer, one code per value"

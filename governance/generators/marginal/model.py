@@ -74,6 +74,7 @@ def model_marginals(mbi: Any, model: Any, queries: list[Clique]) -> dict[Clique,
 
     Each query sums ``prod_C b_C / prod_S b_S`` onto its attributes (one einsum each).
     """
+    # Deferred import: opt_einsum comes with mbi; only MST and AIM need it.
     import opt_einsum
 
     order, beliefs = clique_beliefs(mbi, model)

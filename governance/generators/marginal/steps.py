@@ -43,7 +43,7 @@ def mbi_session() -> Iterator[Any]:
     Yields:
         The ``mbi`` module.
     """
-    try:
+    try:  # Deferred imports: jax starts a runtime; only MST and AIM need it (and mbi).
         import jax
 
         with warnings.catch_warnings():
@@ -87,6 +87,7 @@ class ScaledQuery:
 
     def __call__(self, factor: Any) -> Any:
         """Apply the query to a factor."""
+        # Deferred import: jax starts a runtime; only MST and AIM need it.
         import jax.numpy as jnp
 
         return factor.datavector() * jnp.asarray(self.weights)

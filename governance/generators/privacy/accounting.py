@@ -180,6 +180,7 @@ def prv_grid_size(*, noise_multiplier: float, sample_rate: float, steps: int, de
     Mirrors ``PRVAccountant._get_domain`` (safe domain ``[-L, L]`` from Gopi et al.,
     remark 5.6, at mesh ``eps_error / sqrt(steps * log(12 / delta_error) / 2)``).
     """
+    # Deferred import: opacus loads torch; only training does.
     from opacus.accountants.analysis.prv import (
         PoissonSubsampledGaussianPRV,
         compute_safe_domain_size,
@@ -242,6 +243,7 @@ def _gap(eps: float, target: float) -> float:
 
 
 def _rdp(sigma: float, q: float, steps: int, delta: float) -> float:
+    # Deferred import: opacus loads torch; only training does.
     from opacus.accountants import RDPAccountant
 
     acc = RDPAccountant()
@@ -263,6 +265,7 @@ def _quiet_rdp() -> Iterator[None]:
 
 
 def _prv(sigma: float, q: float, steps: int, delta: float) -> float:
+    # Deferred import: opacus loads torch; only training does.
     from opacus.accountants import PRVAccountant
 
     grid = prv_grid_size(noise_multiplier=sigma, sample_rate=q, steps=steps, delta=delta)

@@ -121,7 +121,7 @@ def cdp_rho(eps: float, delta: float) -> float:
 
 
 def gaussian_rho(sigma: float, l2_sensitivity: float = 1.0) -> float:
-    """zCDP of adding N(0, sigma^2) noise to a query of the given L2 sensitivity.
+    """ZCDP of adding N(0, sigma^2) noise to a query of the given L2 sensitivity.
 
     Notes:
         Bun & Steinke (2016), "Concentrated Differential Privacy: Simplifications,
@@ -133,7 +133,7 @@ def gaussian_rho(sigma: float, l2_sensitivity: float = 1.0) -> float:
 
 
 def exponential_rho(epsilon: float) -> float:
-    """zCDP of one epsilon-DP exponential mechanism: ``epsilon^2 / 8``.
+    """ZCDP of one epsilon-DP exponential mechanism: ``epsilon^2 / 8``.
 
     Notes:
         Cesar & Rogers (2021), "Bounding, Concentrating, and Truncating: Unifying Privacy

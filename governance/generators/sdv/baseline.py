@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
 
 from governance.core.errors import InputError
 from governance.datasets.schema import Schema, conform, to_plain
-from governance.generators.base import PrivacySpend
+from governance.generators.base import Generator, PrivacySpend
 from governance.generators.determinism import check_seed, derive_seed, seeded
 from governance.generators.privacy.accounting import preprocessing_record
 
@@ -30,7 +30,7 @@ MECHANISM = "none (non-private baseline)"
 _TABLE = "table"
 
 
-class SDVBaseline:
+class SDVBaseline(Generator):
     """Shared fit/sample/privacy for SDV synthesizers; subclasses name the SDV class.
 
     Args:
@@ -61,8 +61,9 @@ class SDVBaseline:
         return ["SDV fits its transformers (bounds, category frequencies) on the training "
                 "data; no privacy is claimed"]
 
-    def fit(self, data: pd.DataFrame, schema: Schema) -> SDVBaseline:
+    def fit(self, data: pd.DataFrame, schema: Schema) -> Self:
         """Train on ``data`` (conformed to ``schema``); return self."""
+        # Deferred import: SDV loads torch; only a fit does.
         from sdv.metadata import Metadata
 
         data = conform(data, schema)
@@ -80,17 +81,14 @@ class SDVBaseline:
             preprocessing=prep, notes=notes + self._notes())
         return self
 
-    def sample(self, n: int) -> pd.DataFrame:
-        """Draw ``n`` rows in the schema's order, dtypes and domain (same ``n``, same rows).
+    @property
+    def fitted(self) -> bool:
+        """Whether ``fit`` has run."""
+        return self._synth is not None and self._schema is not None
 
-        Raises:
-            InputError: for a non-positive ``n``.
-        """
-        if self._synth is None or self._schema is None:
-            raise RuntimeError("call fit() before sample()")
-        if isinstance(n, bool) or int(n) != n or n < 1:
-            raise InputError(f"n must be a positive integer, got {n!r}")
-        n = int(n)
+    def _sample(self, n: int) -> pd.DataFrame:
+        """Draw ``n`` rows in the schema's order, dtypes and domain (same ``n``, same rows)."""
+        assert self._synth is not None and self._schema is not None
         seed = derive_seed(self.seed, n)
         with seeded(seed), warnings.catch_warnings():
             _silence_sdv()

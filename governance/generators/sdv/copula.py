@@ -48,6 +48,7 @@ class GaussianCopulaGenerator(SDVBaseline):
         self.default_distribution = default_distribution
 
     def _make(self, metadata: Any) -> Any:
+        # Deferred import: SDV loads torch; only a fit does.
         from sdv.single_table import GaussianCopulaSynthesizer
 
         return GaussianCopulaSynthesizer(metadata, default_distribution=self.default_distribution)

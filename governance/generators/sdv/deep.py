@@ -44,6 +44,7 @@ class CTGANGenerator(_DeepBaseline):
     name: ClassVar[str] = "ctgan"
 
     def _make(self, metadata: Any) -> Any:
+        # Deferred import: SDV loads torch; only a fit does.
         from sdv.single_table import CTGANSynthesizer
 
         return CTGANSynthesizer(metadata, epochs=self.epochs, batch_size=self.batch_size,
@@ -67,6 +68,7 @@ class TVAEGenerator(_DeepBaseline):
     name: ClassVar[str] = "tvae"
 
     def _make(self, metadata: Any) -> Any:
+        # Deferred import: SDV loads torch; only a fit does.
         from sdv.single_table import TVAESynthesizer
 
         return TVAESynthesizer(metadata, epochs=self.epochs, batch_size=self.batch_size,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -30,14 +30,27 @@ from governance.generators.vae.bk_clipping import LinearClipper
 CLIPPING_MODES = ("book_keeping", "ghost")
 
 
+class ReducibleLoss(Protocol):
+    """A loss module whose ``reduction`` (``"mean"`` or ``"none"``) can be switched."""
+
+    reduction: str
+
+    def __call__(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The loss of ``output`` against ``target``."""
+        ...
+
+
 def _nothing() -> None:
     pass
 
 
 @dataclass
 class DPSGD:
-    """What a training loop needs: batches, one step per batch, the accountant (None for
-    the non-private control) and what to undo after training."""
+    """What a training loop needs to take DP-SGD steps.
+
+    Batches, one step per batch, the accountant (None for the non-private control) and
+    what to undo after training.
+    """
 
     batches: Any
     step: Callable[[torch.Tensor], None]
@@ -48,6 +61,7 @@ class DPSGD:
 def make_plain_sgd(*, model: nn.Module, optimizer: torch.optim.Optimizer,
                    criterion: nn.Module, loader: DataLoader[Any]) -> DPSGD:
     """The non-private control: Opacus's Poisson batches, plain backward and step."""
+    # Deferred import: opacus loads torch; only training does.
     from opacus.data_loader import DPDataLoader
 
     def step(xb: torch.Tensor) -> None:
@@ -59,9 +73,10 @@ def make_plain_sgd(*, model: nn.Module, optimizer: torch.optim.Optimizer,
 
 
 def _summed_grad_optimizer() -> type:
+    # Deferred import: opacus loads torch; only training does.
     from opacus.optimizers import DPOptimizerFastGradientClipping
 
-    class SummedGradDPOptimizer(DPOptimizerFastGradientClipping):  # type: ignore[misc]
+    class SummedGradDPOptimizer(DPOptimizerFastGradientClipping):
         """Opacus's optimizer for pre-clipped ``p.grad``, with less per-tensor overhead.
 
         Two methods are slimmed, with the same values as Opacus's own: ``accumulate``
@@ -97,7 +112,7 @@ def _summed_grad_optimizer() -> type:
 
 
 def make_dp_sgd(
-    *, model: nn.Module, optimizer: torch.optim.Optimizer, criterion: nn.Module,
+    *, model: nn.Module, optimizer: torch.optim.Optimizer, criterion: ReducibleLoss,
     loader: DataLoader[Any], noise_multiplier: float, max_grad_norm: float,
     sample_rate: float, accountant: str, noise_generator: torch.Generator, clipping: str,
 ) -> DPSGD:
@@ -109,6 +124,7 @@ def make_dp_sgd(
     if clipping not in CLIPPING_MODES:
         raise ValueError(f"unknown clipping {clipping!r}; use one of {CLIPPING_MODES}")
     if clipping == "ghost":
+        # Deferred import: opacus loads torch; only training does.
         from opacus import PrivacyEngine
 
         engine = PrivacyEngine(accountant=accountant)
@@ -124,6 +140,7 @@ def make_dp_sgd(
 
         return DPSGD(batches, ghost_step, engine.accountant)
 
+    # Deferred import: opacus loads torch; only training does.
     from opacus.accountants import create_accountant
     from opacus.data_loader import DPDataLoader
 

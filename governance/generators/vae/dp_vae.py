@@ -20,7 +20,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ from governance.datasets.private_domain import (
     project_to_domain,
 )
 from governance.datasets.schema import Schema, conform
-from governance.generators.base import PrivacySpend
+from governance.generators.base import Generator, PrivacySpend
 from governance.generators.determinism import check_seed, derive_seed, seeded
 from governance.generators.privacy.accounting import (
     NoiseCalibration,
@@ -53,7 +53,7 @@ CONTROL_MECHANISM = "none (non-private VAE control)"
 _SAMPLE_CHUNK = 50_000
 
 
-class DPVAEGenerator:
+class DPVAEGenerator(Generator):
     """Tabular VAE with DP-SGD; ``epsilon=inf`` gives the non-private control.
 
     Args:
@@ -156,7 +156,7 @@ class DPVAEGenerator:
             raise RuntimeError("call fit() before reading the encoder")
         return self._encoder
 
-    def fit(self, data: pd.DataFrame, schema: Schema) -> DPVAEGenerator:
+    def fit(self, data: pd.DataFrame, schema: Schema) -> Self:
         """Train on ``data`` (conformed to ``schema``); return self.
 
         Raises:
@@ -294,17 +294,14 @@ class DPVAEGenerator:
             preprocessing=prep, preprocessing_epsilon=pre_eps, notes=notes,
             accountant_fallback_reason=calibration.fallback_reason, epochs=self.epochs)
 
-    def sample(self, n: int) -> pd.DataFrame:
-        """Draw ``n`` rows; the same seed and ``n`` give the same rows on every call.
+    @property
+    def fitted(self) -> bool:
+        """Whether ``fit`` has run."""
+        return self._model is not None and self._encoder is not None
 
-        Raises:
-            InputError: for a non-positive ``n``.
-        """
-        if self._model is None or self._encoder is None:
-            raise RuntimeError("call fit() before sample()")
-        if isinstance(n, bool) or int(n) != n or n < 1:
-            raise InputError(f"n must be a positive integer, got {n!r}")
-        n = int(n)
+    def _sample(self, n: int) -> pd.DataFrame:
+        """Draw ``n`` rows; the same seed and ``n`` give the same rows on every call."""
+        assert self._model is not None and self._encoder is not None
         gen = torch.Generator().manual_seed(derive_seed(self.seed, n, 1))
         rng = np.random.default_rng(derive_seed(self.seed, n, 2))
         with seeded(derive_seed(self.seed, n, 3)):
@@ -337,7 +334,9 @@ class _Rows(Dataset[tuple[torch.Tensor]]):
         return self.x[torch.as_tensor(idx, dtype=torch.long)]
 
 
-def _as_batch(rows: torch.Tensor) -> tuple[torch.Tensor]:
+def _as_batch(rows: Any) -> tuple[torch.Tensor]:
+    # ``_Rows.__getitems__`` already returns the whole batch as one tensor; the loader's
+    # collate signature (a list of rows) does not know that.
     return (rows,)
 
 

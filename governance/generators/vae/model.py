@@ -121,6 +121,18 @@ class VAELoss(nn.Module):
         self.register_buffer("_num_out", torch.tensor([h.out_start for h in num], dtype=torch.long))
         self.register_buffer("_num_in", torch.tensor([h.in_start for h in num], dtype=torch.long))
 
+    @property
+    def numeric_out(self) -> torch.Tensor:
+        """Output columns where the numeric heads' (mean, log-scale) pairs start."""
+        out: torch.Tensor = self.get_buffer("_num_out")
+        return out
+
+    @property
+    def numeric_in(self) -> torch.Tensor:
+        """Encoded input columns of the numeric heads."""
+        out: torch.Tensor = self.get_buffer("_num_in")
+        return out
+
     def forward(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Loss of ``output`` (from ``TabularVAE.forward``) against the encoded ``target``."""
         recon = output[:, : self.out_width]
@@ -132,10 +144,11 @@ class VAELoss(nn.Module):
                 logits = recon[:, h.out_start : h.out_start + h.out_width]
                 onehot = target[:, h.in_start : h.in_start + h.in_width]
                 loss = loss - (onehot * torch.log_softmax(logits, dim=1)).sum(dim=1)
-        if len(self._num_out):
-            pair = torch.stack([recon[:, self._num_out], recon[:, self._num_out + 1]], dim=2)
+        num_out, num_in = self.numeric_out, self.numeric_in
+        if len(num_out):
+            pair = torch.stack([recon[:, num_out], recon[:, num_out + 1]], dim=2)
             mean, scale = _gaussian(pair)
-            x = target[:, self._num_in]
+            x = target[:, num_in]
             loss = loss + (0.5 * ((x - mean) / scale).pow(2) + scale.log()).sum(dim=1)
         if self.reduction == "none":
             return loss

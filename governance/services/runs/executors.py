@@ -1,4 +1,4 @@
-"""Where candidates are trained: inline, a local process pool, or a Dask cluster.
+"""Where candidates are trained: executor objects (inline, a local process pool, Dask).
 
 Workers only *generate*: they receive the train split, the schema and a task, and
 return the synthetic frame with its privacy record. Everything that writes state
@@ -8,19 +8,21 @@ worker that dies loses nothing but its own unfinished candidate.
 
 from __future__ import annotations
 
-import math
 import multiprocessing as mp
 import os
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 import pandas as pd
 
 from governance.core.errors import InputError
+from governance.datasets.schema import conform, schema_from_yaml
+from governance.generators.base import PrivacySpend
+from governance.generators.registry import create_generator
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class GenerationOutput:
 
     key: str
     synthetic: pd.DataFrame | None
-    privacy: dict[str, Any] | None
+    privacy: PrivacySpend | None
     fit_seconds: float
     sample_seconds: float
     error: str | None = None
@@ -53,27 +55,19 @@ class GenerationOutput:
 
 def generate(task: GenerationTask) -> GenerationOutput:
     """Fit one generator on the train split and sample from it (runs in a worker)."""
-    import yaml
+    import torch  # here, not at the top: the API process never trains and never loads torch
 
-    from governance.datasets.schema import conform, parse_schema
-    from governance.generators import create_generator
-
-    try:
-        import torch
-
-        torch.set_num_threads(max(1, task.threads))
-    except ImportError:  # pragma: no cover - torch is a dependency
-        pass
+    torch.set_num_threads(max(1, task.threads))
     start = time.perf_counter()
     try:
-        schema = parse_schema(yaml.safe_load(task.schema_yaml))
+        schema = schema_from_yaml(task.schema_yaml, source="the run's schema")
         gen = create_generator(task.generator, epsilon=task.epsilon, delta=task.delta,
                                seed=task.seed, **task.options)
         gen.fit(task.train, schema)
         fit_s = time.perf_counter() - start
         t1 = time.perf_counter()
         synthetic = conform(gen.sample(task.n_synthetic), schema)
-        privacy = gen.privacy().as_dict()
+        privacy = gen.privacy()
         return GenerationOutput(task.key, synthetic, privacy, fit_s, time.perf_counter() - t1)
     except Exception as exc:  # a failed candidate becomes a row with an error, not a crash
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
@@ -85,82 +79,121 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def run_tasks(
-    tasks: list[GenerationTask], *, executor: str = "local", workers: int | None = None,
-    fn: Callable[[GenerationTask], GenerationOutput] = generate,
-) -> Iterator[GenerationOutput]:
-    """Run tasks and yield outputs as they finish (in completion order).
+Worker = Callable[[GenerationTask], GenerationOutput]
 
-    ``executor`` is ``"inline"`` (this process, in order), ``"local"`` (a process pool
-    with ``workers`` processes, one per core by default) or ``"tcp://HOST:PORT"``
-    (a Dask distributed scheduler).
 
-    Raises:
-        InputError: an executor string that is none of these.
+class Executor(Protocol):
+    """Where candidates are trained: anything that turns tasks into outputs.
+
+    Implementations yield outputs as they finish (completion order). They are chosen by
+    the service's configuration, never by a requester.
     """
-    if not tasks:
-        return
-    if executor == "inline":
+
+    name: str
+
+    def run(self, tasks: list[GenerationTask], fn: Worker = ...) -> Iterator[GenerationOutput]:
+        """Run ``fn`` on every task and yield its outputs as they finish."""
+        ...
+
+
+class InlineExecutor:
+    """This process, one task after another (tests, debugging)."""
+
+    name = "inline"
+
+    def run(self, tasks: list[GenerationTask], fn: Worker = generate
+            ) -> Iterator[GenerationOutput]:
+        """Run each task in turn."""
         for task in tasks:
             yield fn(task)
-        return
-    if executor == "local":
-        n = min(workers or default_workers(), len(tasks))
+
+
+class LocalPoolExecutor:
+    """A pool of spawned processes on this machine, one per core by default."""
+
+    name = "local"
+
+    def __init__(self, *, workers: int | None = None) -> None:
+        self.workers = workers
+
+    def run(self, tasks: list[GenerationTask], fn: Worker = generate
+            ) -> Iterator[GenerationOutput]:
+        """Run the tasks on ``workers`` processes, sharing the cores between them."""
+        if not tasks:
+            return
+        n = min(self.workers or default_workers(), len(tasks))
         if n == 1:
             for task in tasks:
-                yield fn(_with_threads(task, default_workers()))
+                yield fn(replace(task, threads=default_workers()))
             return
         threads = max(1, default_workers() // n)
-        ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as pool:
             futures: list[Future[GenerationOutput]] = [
-                pool.submit(fn, _with_threads(t, threads)) for t in tasks]
+                pool.submit(fn, replace(t, threads=threads)) for t in tasks]
             try:
                 for fut in as_completed(futures):
                     yield fut.result()
             finally:
                 for fut in futures:
                     fut.cancel()
-        return
-    if executor.startswith(("tcp://", "tls://")):
-        yield from _run_dask(tasks, executor, fn)
-        return
+
+
+class DaskExecutor:
+    """A Dask distributed scheduler (``tcp://HOST:PORT`` or ``tls://HOST:PORT``)."""
+
+    name = "dask"
+
+    def __init__(self, address: str, *, timeout: str = "10s") -> None:
+        self.address, self.timeout = address, timeout
+
+    def run(self, tasks: list[GenerationTask], fn: Worker = generate
+            ) -> Iterator[GenerationOutput]:
+        """Submit every task to the cluster and yield results as they land."""
+        if not tasks:
+            return
+        # Deferred import: distributed is heavy and starts threads; only Dask runs need it.
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+
+        try:
+            client = Client(self.address, timeout=self.timeout, set_as_default=False)
+        except OSError as exc:
+            raise InputError(
+                f"cannot reach the Dask scheduler at {self.address} ({exc}); start one with "
+                "`dask scheduler` and `dask worker ADDRESS`, or use --executor local"
+            ) from None
+        try:
+            futures = [client.submit(fn, t, pure=False, key=f"candidate-{t.key}")
+                       for t in tasks]
+            # The client is not the default one, so as_completed needs its loop explicitly.
+            for fut in dask_completed(futures, loop=client.loop):
+                yield fut.result()
+        finally:
+            client.close()
+
+
+def make_executor(name: str, *, workers: int | None = None) -> Executor:
+    """The executor a configuration name stands for.
+
+    ``"inline"``, ``"local"`` (a process pool) or a Dask scheduler address.
+
+    Raises:
+        InputError: a name that is none of these.
+    """
+    if name == "inline":
+        return InlineExecutor()
+    if name == "local":
+        return LocalPoolExecutor(workers=workers)
+    if name.startswith(("tcp://", "tls://")):
+        return DaskExecutor(name)
     raise InputError(
-        f"unknown executor {executor!r}; use 'local', 'inline' or a Dask scheduler address "
+        f"unknown executor {name!r}; use 'local', 'inline' or a Dask scheduler address "
         "such as tcp://127.0.0.1:8786"
     )
 
 
-def _with_threads(task: GenerationTask, threads: int) -> GenerationTask:
-    from dataclasses import replace
-
-    return replace(task, threads=threads)
-
-
-def _run_dask(
-    tasks: Iterable[GenerationTask], address: str, fn: Callable[[GenerationTask], GenerationOutput]
-) -> Iterator[GenerationOutput]:
-    try:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-    except ImportError as exc:  # pragma: no cover - distributed is a dependency
-        raise ImportError("the Dask executor needs dask[distributed]") from exc
-    try:
-        client = Client(address, timeout="10s", set_as_default=False)
-    except OSError as exc:
-        raise InputError(
-            f"cannot reach the Dask scheduler at {address} ({exc}); start one with "
-            "`dask scheduler` and `dask worker ADDRESS`, or use --executor local"
-        ) from None
-    try:
-        futures = [client.submit(fn, t, pure=False, key=f"candidate-{t.key}") for t in tasks]
-        # The client is not the default one, so as_completed needs its loop explicitly.
-        for fut in dask_completed(futures, loop=client.loop):
-            yield fut.result()
-    finally:
-        client.close()
-
-
-def finite_or_none(value: float) -> float | None:
-    """Store infinity as None."""
-    return value if math.isfinite(value) else None
+def run_tasks(tasks: list[GenerationTask], *, executor: str | Executor = "local",
+              workers: int | None = None, fn: Worker = generate) -> Iterator[GenerationOutput]:
+    """Run tasks on an executor (or the one a name stands for), in completion order."""
+    chosen = make_executor(executor, workers=workers) if isinstance(executor, str) else executor
+    yield from chosen.run(tasks, fn)

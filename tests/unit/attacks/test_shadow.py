@@ -84,7 +84,8 @@ def test_targets_are_the_most_outlying_rows(rows, copy_result):
     # Setup
     members = [t for t in copy_result.targets if t.role == "member"]
     # Assert
-    assert all(a.outlier_score >= b.outlier_score for a, b in zip(members, members[1:]))
+    assert all(a.outlier_score >= b.outlier_score
+               for a, b in zip(members, members[1:], strict=False))
     assert len({t.row for t in members}) == 4
 
 

@@ -9,55 +9,47 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from sqlmodel import select
 
 from governance.core.errors import NotFoundError
-from governance.lineage.openlineage import (
-    JOB_NAMESPACE,
-    emit_dataset_event,
-    emit_run_event,
-    lineage_dir,
-    run_uuid,
-)
-from governance.policy import default_policy
+from governance.lineage.openlineage import JOB_NAMESPACE, run_uuid
+from governance.lineage.sinks import FileSink, HttpSink
+from governance.schemas.runs import candidate_public
+from governance.services.context import Governance
 from governance.services.datasets import register_dataset
-from governance.services.runs.execute import record_policy
-from governance.store.models import Candidate, Run
+from governance.services.lineage import emit_dataset_event, emit_run_event
+from governance.services.runs import RunRequest, execute_run, submit_run
+from governance.store.db import dispose_engines
+from governance.store.models import Candidate, Dataset, Run
 from tests.utils.data import MIXED_SCHEMA, mixed_table
+from tests.utils.scenario import ScenarioBuilder, settings_for
 
-PRIVACY = {"epsilon_target": 4.0, "epsilon_spent": 3.9, "delta": 1e-5, "mechanism": "dp_vae",
-           "accountant": "prv"}
-ATTACK = {"worst_auc": 0.53, "worst_epsilon_lb": 0.21, "worst_tpr_at_1pct": 0.012,
-          "failed_audit": False}
-UTILITY = {"utility_ratio": {"value": 0.91, "ci_low": 0.85, "ci_high": 0.96},
-           "scenarios": {"tstr": {"primary": 0.73}}}
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """A real run with two evaluated DP candidates (dp_vae at epsilon 4 and 8)."""
+    return ScenarioBuilder(tmp_path_factory.mktemp("lineage"), rows=600).run(
+        "bob", epsilons=(4.0, 8.0)).build()
 
 
 @pytest.fixture
-def stored(gov, tmp_path):
-    csv = tmp_path / "people.csv"
-    mixed_table(300, seed=1).to_csv(csv, index=False)
-    ds = register_dataset(gov, path=csv, schema=MIXED_SCHEMA, name="people", actor="owner")
-    # Registration emits its own dataset event (tested below); start each test from none.
-    (gov.settings.home / "openlineage" / "events.jsonl").unlink()
-    loaded = default_policy()
+def stored(template, tmp_path):
+    world = template.clone(tmp_path)
+    gov = world.gov
+    # Each test starts from an empty event log; the run is marked failed so FAIL events
+    # have an error to carry.
+    (gov.lineage_dir / "events.jsonl").unlink()
     with gov.session() as s:
-        record_policy(s, loaded, actor="owner")
-        run = Run(id="run_000000000001", dataset_id=ds.id, policy_sha256=loaded.sha256,
-                  task_json='{"target": "label"}', grid_json='[["dp_vae", 4.0]]', seed=0,
-                  requested_by="bob", status="failed", error="worker lost",
-                  control_json='{"primary": 0.8}')
+        run = s.get(Run, world.runs["bob"])
+        run.status, run.error = "failed", "worker lost"
         s.add(run)
-        s.flush()
-        rows = [("cand_dp", "dp_vae", 4.0, 3.9, "evaluated", "a" * 64),
-                ("cand_copula", "gaussian_copula", None, None, "evaluated", "b" * 64),
-                ("cand_broken", "dp_vae", 1.0, None, "failed", None)]
-        for cid, gen, target, spent, status, sha in rows:
-            s.add(Candidate(id=cid, run_id=run.id, idempotency_key=cid, generator=gen,
-                            epsilon_target=target, epsilon_spent=spent, seed=0, status=status,
-                            artifact_sha256=sha, delta=1e-5, privacy_json=json.dumps(PRIVACY),
-                            attack_json=json.dumps(ATTACK), utility_json=json.dumps(UTILITY),
-                            verdict_json='{"eligible": true, "violations": []}'))
-    return {"gov": gov, "run": run, "ds": ds}
+        ds = s.get(Dataset, world.dataset_id)
+    yield {"gov": gov, "run": run, "ds": ds, "world": world}
+    dispose_engines()
+
+
+def lineage_dir(gov):
+    return gov.lineage_dir
 
 
 def _lines(gov, name="events.jsonl"):
@@ -100,19 +92,26 @@ def test_candidate_facets_carry_epsilon_attack_and_utility(stored):
     # Setup / Run
     ev = emit_run_event(stored["gov"], stored["run"].id, "COMPLETE").event
 
-    # Assert
+    # Assert: every facet carries the stored record's figure
     out = {o["name"]: o["facets"] for o in ev["outputs"]}
-    dp, copula = out["candidates/cand_dp"], out["candidates/cand_copula"]
-    assert dp["synthGovernance_epsilon"]["target"] == 4.0
-    assert dp["synthGovernance_epsilon"]["spent"] == 3.9
-    assert dp["synthGovernance_epsilon"]["accountant"] == "prv"
-    assert copula["synthGovernance_epsilon"]["spent"] == "inf"
-    assert dp["synthGovernance_attack"]["worst_auc"] == 0.53
-    assert dp["synthGovernance_attack"]["epsilon_lower_bound"] == 0.21
-    util = dp["synthGovernance_utility"]
-    assert (util["control"], util["tstr"], util["ratio"]) == (0.8, 0.73, 0.91)
-    assert util["ratio_ci"] == [0.85, 0.96]
-    assert dp["version"]["datasetVersion"] == "a" * 64
+    with stored["gov"].session() as s:
+        rows = s.exec(select(Candidate).where(Candidate.run_id == stored["run"].id)).all()
+        views = [candidate_public(c) for c in rows]
+        control = s.get(Run, stored["run"].id)
+    for view in views:
+        facets = out[f"candidates/{view.id}"]
+        eps = facets["synthGovernance_epsilon"]
+        assert eps["target"] == view.epsilon_target and eps["spent"] == view.epsilon_spent
+        assert eps["accountant"] == view.privacy.accountant and eps["accountant"]
+        attack = facets["synthGovernance_attack"]
+        assert attack["worst_auc"] == view.attack.worst_auc
+        assert attack["epsilon_lower_bound"] == view.attack.worst_epsilon_lb
+        util = facets["synthGovernance_utility"]
+        assert util["tstr"] == view.summary.tstr and util["ratio"] == view.summary.utility_ratio
+        ratio = view.utility.utility_ratio
+        assert util["ratio_ci"] == [ratio.ci_low, ratio.ci_high]
+        assert util["control"] == json.loads(control.control_json)["primary"]
+        assert facets["version"]["datasetVersion"] == view.artifact_sha256
 
 
 def test_fail_event_carries_the_error(stored):
@@ -191,12 +190,19 @@ def marquez():
         server.server_close()
 
 
+def _with_http(gov, url):
+    """The same store with the file sink and an HTTP sink (injected, as an operator would)."""
+    return Governance.open(gov.settings, lineage_sinks=[
+        FileSink(gov.lineage_dir / "events.jsonl"), HttpSink(url)])
+
+
 def test_http_transport_posts_to_the_lineage_endpoint(stored, marquez):
     # Setup
     handler, url = marquez
+    gov = _with_http(stored["gov"], url + "/")
 
     # Run
-    result = emit_run_event(stored["gov"], stored["run"].id, "COMPLETE", url=url + "/")
+    result = emit_run_event(gov, stored["run"].id, "COMPLETE")
 
     # Assert
     assert result.ok and result.http_status == 201
@@ -205,10 +211,11 @@ def test_http_transport_posts_to_the_lineage_endpoint(stored, marquez):
     assert body == result.event == _lines(stored["gov"])[0]
 
 
-def test_http_transport_reads_the_url_from_the_environment(stored, marquez, monkeypatch):
+def test_http_transport_reads_the_url_from_the_settings(stored, marquez, monkeypatch):
     handler, url = marquez
     monkeypatch.setenv("GOVERNANCE_OPENLINEAGE_URL", url)
-    result = emit_dataset_event(stored["gov"], stored["ds"].id)
+    gov = Governance.open(settings_for(stored["gov"].settings.home))  # reads the variable
+    result = emit_dataset_event(gov, stored["ds"].id)
     assert result.http_status == 201 and len(handler.received) == 1
 
 
@@ -220,10 +227,11 @@ def test_http_failures_are_logged_and_recorded_not_raised(stored, marquez, failu
         handler.status = 500
     else:
         url = "http://127.0.0.1:9"  # discard port: nothing listens
+    gov = _with_http(stored["gov"], url)
 
     # Run
-    with caplog.at_level(logging.WARNING, logger="governance.lineage.openlineage"):
-        result = emit_run_event(stored["gov"], stored["run"].id, "START", url=url)
+    with caplog.at_level(logging.WARNING, logger="governance.lineage.sinks"):
+        result = emit_run_event(gov, stored["run"].id, "START")
 
     # Assert
     assert not result.ok and result.file is not None
@@ -235,8 +243,6 @@ def test_http_failures_are_logged_and_recorded_not_raised(stored, marquez, failu
 
 
 def test_registration_and_runs_emit_events(gov, tmp_path):
-    from governance.services.runs.execute import RunRequest, execute_run, submit_run
-
     # Setup / Run
     csv = tmp_path / "t.csv"
     mixed_table(300, seed=2).to_csv(csv, index=False)

@@ -38,7 +38,8 @@ def test_read_table_csv_and_parquet_agree(tmp_path):
     frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
     frame.to_csv(tmp_path / "t.csv", index=False)
     frame.to_parquet(tmp_path / "t.parquet")
-    pd.testing.assert_frame_equal(read_table(tmp_path / "t.csv"), read_table(tmp_path / "t.parquet"))
+    pd.testing.assert_frame_equal(read_table(tmp_path / "t.csv"),
+                                  read_table(tmp_path / "t.parquet"))
 
 
 def test_sha256_file_known_answer(tmp_path):

@@ -14,6 +14,11 @@ from governance.frontier import (
 NAN = math.nan
 
 
+def _pt(cid, label, risk, utility, epsilon, feasible):
+    return FrontierPoint(candidate_id=cid, label=label, risk=risk, utility=utility,
+                         epsilon=epsilon, feasible=feasible)
+
+
 @pytest.mark.parametrize(
     ("risks", "utilities", "expected"),
     [
@@ -72,9 +77,9 @@ def test_pareto_front_refuses_mismatched_lengths():
 
 def test_on_frontier_sorts_by_risk():
     # Setup
-    points = [FrontierPoint(candidate_id="b", label="g", risk=0.60, utility=0.80, epsilon=8.0, feasible=False),
-              FrontierPoint(candidate_id="a", label="g", risk=0.52, utility=0.70, epsilon=1.0, feasible=True),
-              FrontierPoint(candidate_id="c", label="g", risk=0.65, utility=0.75, epsilon=8.0, feasible=False)]
+    points = [_pt("b", "g", 0.60, 0.80, 8.0, False),
+              _pt("a", "g", 0.52, 0.70, 1.0, True),
+              _pt("c", "g", 0.65, 0.75, 8.0, False)]
 
     # Run / Assert
     assert [p.candidate_id for p in on_frontier(points)] == ["a", "b"]
@@ -82,9 +87,9 @@ def test_on_frontier_sorts_by_risk():
 
 def test_frontier_table_rows_are_json_ready():
     # Setup
-    points = [FrontierPoint(candidate_id="a", label="dpsgd", risk=0.52, utility=0.70, epsilon=1.0, feasible=True),
-              FrontierPoint(candidate_id="b", label="ctgan", risk=None, utility=0.9, epsilon=math.inf, feasible=False),
-              FrontierPoint(candidate_id="c", label="dpsgd", risk=0.60, utility=NAN, epsilon=None, feasible=False)]
+    points = [_pt("a", "dpsgd", 0.52, 0.70, 1.0, True),
+              _pt("b", "ctgan", None, 0.9, math.inf, False),
+              _pt("c", "dpsgd", 0.60, NAN, None, False)]
 
     # Run
     rows = frontier_table(points)

@@ -5,14 +5,20 @@ import pytest
 from governance.core.errors import InputError
 from governance.frontier import FrontierPoint, plot_frontier
 
+
+def _pt(cid, label, risk, utility, epsilon, feasible):
+    return FrontierPoint(candidate_id=cid, label=label, risk=risk, utility=utility,
+                         epsilon=epsilon, feasible=feasible)
+
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 POINTS = [
-    FrontierPoint(candidate_id="c1", label="dpsgd", risk=0.51, utility=0.62, epsilon=0.5, feasible=True),
-    FrontierPoint(candidate_id="c2", label="dpsgd", risk=0.53, utility=0.70, epsilon=1.0, feasible=True),
-    FrontierPoint(candidate_id="c3", label="dpsgd", risk=0.59, utility=0.72, epsilon=8.0, feasible=False),
-    FrontierPoint(candidate_id="c4", label="ctgan", risk=0.68, utility=0.80, epsilon=math.inf, feasible=False),
-    FrontierPoint(candidate_id="c5", label="dp_marginals", risk=None, utility=0.70, epsilon=2.0, feasible=False),
+    _pt("c1", "dpsgd", 0.51, 0.62, 0.5, True),
+    _pt("c2", "dpsgd", 0.53, 0.70, 1.0, True),
+    _pt("c3", "dpsgd", 0.59, 0.72, 8.0, False),
+    _pt("c4", "ctgan", 0.68, 0.80, math.inf, False),
+    _pt("c5", "dp_marginals", None, 0.70, 2.0, False),
 ]
 
 
@@ -68,7 +74,7 @@ def test_plot_handles_missing_optional_lines(tmp_path, overrides):
 
 def test_plot_with_no_placeable_points(tmp_path):
     # Run
-    out = draw(tmp_path / "f.png", points=[FrontierPoint(candidate_id="x", label="g", risk=None, utility=None, epsilon=1.0, feasible=False)])
+    out = draw(tmp_path / "f.png", points=[_pt("x", "g", None, None, 1.0, False)])
 
     # Assert
     assert out.read_bytes().startswith(PNG_MAGIC)

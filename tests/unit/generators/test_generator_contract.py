@@ -1,17 +1,18 @@
-"""Every registered generator: schema-conforming output, dtypes, seeded byte-identical samples."""
+"""Every registered generator passes the executable contract (``check_generator``)."""
 
 from __future__ import annotations
 
 import functools
 import math
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from governance.core.errors import InputError
-from governance.datasets.schema import Schema, conform
-from governance.generators import Generator, create_generator
+from governance.datasets.schema import Schema
+from governance.generators import Generator, available_generators, create_generator
+from governance.generators.fake import FakeGenerator
+from governance.generators.testing import GENERATOR_CHECKS, Subject, check_generator
 from tests.utils.data import MIXED_SCHEMA, mixed_table, randhie, randhie_schema
 
 TINY: dict[str, dict[str, object]] = {
@@ -35,53 +36,43 @@ def _table(which: str) -> tuple[pd.DataFrame, Schema]:
 
 
 @functools.cache
+def _subject(name: str, which: str) -> Subject:
+    """One subject per generator and table, so the checks share its fits."""
+    data, schema = _table(which)
+    return Subject(lambda seed: create_generator(name, seed=seed, **TINY[name]), data, schema, N)
+
+
 def _fit(name: str, which: str, seed: int) -> Generator:
-    data, schema = _table(which)
-    return create_generator(name, seed=seed, **TINY[name]).fit(data, schema)
+    return _subject(name, which).fitted(seed)
 
 
-def _bytes(frame: pd.DataFrame) -> bytes:
-    return pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()
+def test_every_registered_generator_is_covered():
+    # Assert: a new generator must join TINY (and so every check below)
+    assert set(available_generators()) == set(TINY)
 
 
+@pytest.mark.parametrize("check", GENERATOR_CHECKS, ids=lambda c: c.__name__)
 @pytest.mark.parametrize("which", TABLES)
 @pytest.mark.parametrize("name", sorted(TINY))
-def test_sample_conforms_to_the_schema_with_our_dtypes(name, which):
-    # Setup
-    _, schema = _table(which)
-    # Run
-    out = _fit(name, which, 3).sample(N)
-    # Assert
-    assert list(out.columns) == schema.names and len(out) == N
-    pd.testing.assert_frame_equal(conform(out, schema), out)
-    for col, spec in schema.columns.items():
-        if spec.type == "categorical":
-            assert list(out[col].cat.categories) == list(spec.categories)
-        else:
-            assert out[col].dtype == (np.int64 if spec.type == "integer" else np.float64)
-            assert out[col].between(spec.min, spec.max).all()
+def test_generator_contract(name, which, check):
+    # Run / Assert (scikit-learn's parametrize_with_checks, one check per test)
+    check(_subject(name, which))
 
 
-@pytest.mark.parametrize("which", TABLES)
-@pytest.mark.parametrize("name", sorted(TINY))
-def test_same_seed_gives_byte_identical_samples(name, which):
-    # Setup: two independent fits with one seed
-    data, schema = _table(which)
-    again = create_generator(name, seed=3, **TINY[name]).fit(data, schema)
-    # Run
-    first, second = _fit(name, which, 3).sample(N), again.sample(N)
-    # Assert
-    assert _bytes(first) == _bytes(second)
-    assert _bytes(again.sample(N)) == _bytes(second)  # repeated calls repeat too
+def test_check_generator_names_the_failed_check():
+    # Setup: a generator whose samples leave the public bounds
+    data, schema = _table("mixed")
 
+    class Broken(FakeGenerator):
+        def _sample(self, n):
+            out = super()._sample(n).copy()
+            out["age"] = out["age"] + 1000
+            return out
 
-@pytest.mark.parametrize("which", TABLES)
-@pytest.mark.parametrize("name", sorted(TINY))
-def test_different_seed_gives_different_samples(name, which):
-    # Run
-    first, other = _fit(name, which, 3).sample(N), _fit(name, which, 4).sample(N)
-    # Assert
-    assert _bytes(first) != _bytes(other)
+    # Run / Assert
+    with pytest.raises(AssertionError, match="check_sample_conforms"):
+        check_generator(lambda seed: Broken(seed=seed), data=data, schema=schema,
+                        checks=("check_sample_conforms",))
 
 
 @pytest.mark.parametrize("name", ["gaussian_copula", "ctgan", "tvae"])

@@ -1,4 +1,4 @@
-"""initial schema
+"""Initial schema.
 
 Revision ID: 0001
 Revises: 
@@ -72,7 +72,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('dataset', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_dataset_name'), ['name'], unique=True)
-        batch_op.create_index(batch_op.f('ix_dataset_source_sha256'), ['source_sha256'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dataset_source_sha256'), ['source_sha256'],
+                              unique=False)
 
     op.create_table('policyversion',
     sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -95,7 +96,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('idempotency_key')
     )
     with op.batch_alter_table('budgetcharge', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_budgetcharge_dataset_id'), ['dataset_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_budgetcharge_dataset_id'), ['dataset_id'],
+                              unique=False)
 
     op.create_table('run',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -166,7 +168,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('candidate_id', 'actor')
     )
     with op.batch_alter_table('decision', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_decision_candidate_id'), ['candidate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_decision_candidate_id'), ['candidate_id'],
+                              unique=False)
 
     op.create_table('release',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),

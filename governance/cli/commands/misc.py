@@ -1,0 +1,128 @@
+"""``govern budget``, ``keys``, ``policy``, ``serve`` and ``demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from governance.cli.common import open_governance, parse_epsilons
+from governance.cli.output import JsonOpt, emit_json, err, out, print_run, progress_bar
+from governance.services.auth import create_api_key
+from governance.services.budget import budget_report
+from governance.services.demo import run_demo
+from governance.services.policies import (
+    check_policy,
+    describe_schema,
+    load_policy,
+    resolve_policy,
+)
+from governance.services.reevaluate import reevaluate
+
+keys_app = typer.Typer(no_args_is_help=True, help="Create and revoke API keys.")
+policy_app = typer.Typer(no_args_is_help=True, help="Check policy files.")
+
+
+def budget_cmd(dataset: Annotated[str, typer.Argument()],
+               policy: Annotated[Path | None,
+                                 typer.Option(help="Policy YAML for the limit.")] = None,
+               json_: JsonOpt = False) -> None:
+    """Show a dataset's privacy-budget ledger."""
+    gov = open_governance()
+    doc = budget_report(gov, dataset=dataset, policy=resolve_policy(gov, policy))
+    if json_:
+        emit_json(doc)
+    else:
+        out.print(f"{doc['name']}: ε spent {doc['epsilon_spent']:.4g} of "
+                  f"{doc['max_total_epsilon']:g} ({doc['epsilon_left']:.4g} left; "
+                  f"{doc['charges']} charges; {doc['composition']})")
+
+
+@keys_app.command("create")
+def keys_create(name: Annotated[str, typer.Argument()],
+                role: Annotated[str, typer.Option(help="requester, approver, auditor or admin.")],
+                json_: JsonOpt = False) -> None:
+    """Create an API key; the secret is printed once and only its hash is stored."""
+    gov = open_governance()
+    with gov.session() as s:
+        key, secret = create_api_key(session=s, name=name, role=role, actor="cli")
+    if json_:
+        emit_json({"id": key.id, "name": key.name, "role": key.role, "key": secret})
+    else:
+        err.print(f"API key {name!r} ({role}); store it now, it is not shown again:")
+        out.print(secret)
+
+
+@policy_app.command("check")
+def policy_check(file: Annotated[Path, typer.Argument()], json_: JsonOpt = False) -> None:
+    """Report every problem in a policy file, with YAML line numbers."""
+    problems = check_policy(file)
+    if json_:
+        emit_json({"file": str(file), "ok": not problems, "problems": problems})
+    elif problems:
+        for p in problems:
+            err.print(p)
+    else:
+        out.print(f"{file}: ok")
+    raise typer.Exit(0 if not problems else 2)
+
+
+@policy_app.command("reevaluate")
+def policy_reevaluate(file: Annotated[Path, typer.Argument(help="The new policy version.")],
+                      as_: Annotated[str, typer.Option("--as", help="Who applies it.")] = "cli",
+                      json_: JsonOpt = False) -> None:
+    """Re-judge open candidates and active releases under a new version of a policy.
+
+    Releases that no longer comply are flagged for review, never revoked.
+    """
+    report = reevaluate(open_governance(), policy=load_policy(file), actor=as_)
+    if json_:
+        emit_json(report.as_dict())
+    else:
+        out.print(f"{len(report.changes)} candidate(s) re-judged, {len(report.flagged)} "
+                  f"release(s) flagged for review, {len(report.newly_ineligible)} newly "
+                  "ineligible")
+
+
+@policy_app.command("schema")
+def policy_schema() -> None:
+    """Print the policy format as JSON Schema (for editors)."""
+    emit_json(describe_schema())
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Start the HTTP API (uvicorn)."""
+    import uvicorn  # only this command needs the server
+
+    uvicorn.run("api.main:app", host=host, port=port)
+
+
+def demo(
+    generators: Annotated[str, typer.Option(help="Comma-separated generators.")] = (
+        "gaussian_copula,dp_vae"),
+    epsilons: Annotated[str, typer.Option(help="Comma-separated budgets.")] = "1,4,inf",
+    rows: Annotated[int | None, typer.Option(help="Use a seeded sample of this many rows.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Run the whole chain on the bundled RAND HIE table and export an audit bundle."""
+    outcome = run_demo(open_governance(), generators=generators,
+                       epsilons=parse_epsilons(epsilons), rows=rows, progress=progress_bar,
+                       say=(lambda _line: None) if json_ else err.print)
+    if json_:
+        emit_json(outcome.as_dict())
+        return
+    print_run(outcome.run)
+    out.print(f"frontier plot: {outcome.plot}")
+    out.print(f"audit bundle:  {outcome.bundle}")
+    out.print(f"audit log:     {'intact' if outcome.audit_chain_ok else 'BROKEN'} "
+              f"({outcome.audit_events} events)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands and groups to the top-level app."""
+    app.command("budget")(budget_cmd)
+    app.command("serve")(serve)
+    app.command("demo")(demo)
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(policy_app, name="policy")
