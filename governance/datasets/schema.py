@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from governance.core.errors import DatasetError, SchemaError, UnknownColumnError
+from governance.core.yamlsafe import describe, safe_load
 
 ColumnType = Literal["numeric", "integer", "categorical"]
 Category = str | int | float | bool
@@ -117,9 +118,9 @@ def schema_from_yaml(text: str, *, source: str = "schema") -> Schema:
         SchemaError: when the text is not YAML or not a valid schema.
     """
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
-        raise SchemaError(f"{source} is not valid YAML: {exc}") from None
+        raise SchemaError(f"{source} is not valid YAML: {describe(exc)}") from None
     return parse_schema(data, source=source)
 
 
@@ -133,10 +134,11 @@ def load_schema(path: str | Path) -> Schema:
     if not path.is_file():
         raise SchemaError(f"schema file {str(path)!r} does not exist")
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise SchemaError(f"schema file {str(path)!r} is not valid YAML: {exc}") from None
-    return parse_schema(data, source=f"schema file {str(path)!r}")
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SchemaError(f"schema file {str(path)!r} is not UTF-8 text (byte {exc.start}); "
+                          "save it as UTF-8") from None
+    return schema_from_yaml(text, source=f"schema file {str(path)!r}")
 
 
 def infer_schema(frame: pd.DataFrame, *, max_categories: int = 50) -> Schema:

@@ -6,6 +6,8 @@ values are validated by pydantic and the nodes turn pydantic's error locations b
 into line numbers. Two YAML 1.1 traps are closed here: duplicate keys (PyYAML keeps
 the last one silently) are found on the node tree, and ``1e-5`` (a string in YAML 1.1
 because it lacks a dot) is read as the number it is meant to be, as in YAML 1.2.
+The loader is the project's limited safe loader (``governance.core.yamlsafe``): nesting
+depth, alias expansion and recursive aliases are bounded before anything is built.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from governance.core.yamlsafe import LimitedSafeLoader
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-class PolicyYamlLoader(yaml.SafeLoader):
-    """Safe loader that also reads exponent-only floats such as ``1e-5``."""
+class PolicyYamlLoader(LimitedSafeLoader):
+    """Limited safe loader that also reads exponent-only floats such as ``1e-5``."""
 
 
 PolicyYamlLoader.add_implicit_resolver(
