@@ -2,7 +2,8 @@
 
 Every command that reports something takes ``--json`` and then prints exactly one
 JSON document on stdout; progress and messages go to stderr. Errors the user can fix
-print one line and exit 2; ``govern audit verify`` exits 1 when the log was altered.
+(usage errors included) print one line and exit 2; ``govern audit verify`` exits 1 when
+the log was altered. Messages are printed as text, never as console markup.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
+from rich.markup import escape
 
 from governance.cli.commands import audit, datasets, decisions, misc, runs
 from governance.cli.output import emit_json, err
@@ -33,7 +34,7 @@ def main() -> None:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except GovernanceError as exc:
-        err.print(f"[red]error:[/] {exc.message}")
+        err.print(f"[red]error:[/] {escape(exc.message)}")
         if "--json" in sys.argv:
             emit_json({"error": {"code": exc.code, "message": exc.message}})
         sys.exit(2)
@@ -42,12 +43,12 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         err.print("aborted")
         sys.exit(130)
-    except click.exceptions.ClickException as exc:  # usage errors, in standalone_mode=False
-        exc.show()
+    except typer.TyperException as exc:  # usage errors (unknown command, bad option)
+        err.print(f"[red]error:[/] {escape(exc.format_message())} (see 'govern --help')")
         sys.exit(2)
     except Exception as exc:
         if os.environ.get("GOVERNANCE_DEBUG"):
             raise
-        err.print(f"[red]internal error:[/] {type(exc).__name__}: {exc} (this is a bug; rerun "
-                  "with GOVERNANCE_DEBUG=1 for the traceback and report it)")
+        err.print(f"[red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} (this is "
+                  "a bug; rerun with GOVERNANCE_DEBUG=1 for the traceback and report it)")
         sys.exit(1)
