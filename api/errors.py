@@ -36,7 +36,21 @@ STATUS: list[tuple[type[e.GovernanceError], int]] = [
     (e.ConflictError, 409),
     (e.IntegrityError, 500),
     (e.AccountingError, 500),
+    (e.ArtifactUnavailableError, 503),
 ]
+
+#: An absolute POSIX path of two or more segments (API routes such as /v1/... excepted).
+_SQLITE_URL = re.compile(r"sqlite:///[^\s'\"]*[^\s'\",;:.)]")
+_SERVER_PATH = re.compile(r"(?<![\w.~/-])/(?!v1[/\s'\"]|v1$)[^\s'\"/]+/[^\s'\",;)]*")
+
+
+def scrub(message: str) -> str:
+    """``message`` with any absolute file system path replaced by ``<server path>``.
+
+    >>> scrub("artifact is missing from /srv/gov/artifacts; see /v1/runs/run_1")
+    'artifact is missing from <server path>; see /v1/runs/run_1'
+    """
+    return _SERVER_PATH.sub("<server path>", _SQLITE_URL.sub("sqlite:///<server path>", message))
 
 
 def status_for(exc: e.GovernanceError) -> int:
@@ -55,8 +69,12 @@ class ErrorBody(BaseModel):
     problems: list[str] | None = None
 
 
-def _err(description: str) -> dict[str, Any]:
+def error_doc(description: str) -> dict[str, Any]:
+    """An OpenAPI response entry whose body is an ``ErrorBody``."""
     return {"model": ErrorBody, "description": description}
+
+
+_err = error_doc
 
 
 #: Errors any authenticated ``/v1`` operation may answer (declared in OpenAPI).

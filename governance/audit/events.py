@@ -26,6 +26,7 @@ class EventKind(StrEnum):
     RELEASE_FLAGGED = "release.flagged"
     ACCESS_ALLOWED = "access.allowed"
     ACCESS_DENIED = "access.denied"
+    ACCESS_FAILED = "access.failed"  # allowed, but the stored artifact could not be served
     APIKEY_CREATED = "apikey.created"
     APIKEY_REVOKED = "apikey.revoked"
     AUDIT_EXPORTED = "audit.exported"

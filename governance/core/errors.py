@@ -22,7 +22,8 @@ Hierarchy::
     ├── ReleaseGoneError                   release revoked                           -> 410
     ├── BudgetExceededError                the run would overspend the privacy budget -> 409
     ├── AccountingError                    a privacy accountant failed for a run     -> 500
-    └── IntegrityError                     audit chain or artifact hash mismatch     -> 5xx
+    ├── IntegrityError                     audit chain or artifact hash mismatch     -> 5xx
+    └── ArtifactUnavailableError           stored data cannot be served just now     -> 503
 
     GovernanceWarning (UserWarning)
     └── UntrustedSignalWarning             a metric ran but its signal cannot be trusted
@@ -135,6 +136,16 @@ class IntegrityError(GovernanceError):
     """Stored data does not match its recorded hash."""
 
     code = "integrity_error"
+
+
+class ArtifactUnavailableError(GovernanceError):
+    """A stored artifact is missing or fails its hash check, so it cannot be served.
+
+    The data is withheld (never served altered) and the attempt is logged; an operator
+    has to restore the artifact.
+    """
+
+    code = "artifact_unavailable"
 
 
 class GovernanceWarning(UserWarning):

@@ -7,7 +7,9 @@ Rules (each enforced here, in the core, and each refusal an error a caller can r
 - with ``separation_of_duties`` the requester of a run cannot approve its candidates;
 - the policy's quorum of distinct approvals creates a release pinned to that policy
   version, for the policy's consumers, expiring after its ``expires_after_days``;
-- every download attempt on a release, allowed or denied, is exactly one audit event.
+- every download attempt on a release is exactly one audit event: ``access.denied``,
+  ``access.allowed`` once the artifact has been read and its hash checked, or
+  ``access.failed`` when the stored artifact is missing or altered (nothing is served).
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from governance.core.errors import (
+    ArtifactUnavailableError,
     ConflictError,
     GovernanceError,
     InputError,
+    IntegrityError,
     NotFoundError,
     PermissionDeniedError,
     ReleaseGoneError,
@@ -205,13 +209,14 @@ def revoke_release(*, session: Session, release_id: str, actor: Principal, reaso
     return rel
 
 
-def authorize_access(
-    *, session: Session, release_id: str, consumer: Principal, fmt: str, now: datetime | None = None
+def check_access(
+    *, session: Session, release_id: str, consumer: Principal, fmt: str,
+    now: datetime | None = None,
 ) -> Release:
-    """Check a download and log exactly one event, allowed or denied.
+    """Check a download; a refusal is logged (``access.denied``) and raised.
 
-    The denial event is written and committed even though an error is raised, so the
-    caller must commit the session before propagating (``api`` and ``cli`` do).
+    The denial event is written in ``session`` even though an error is raised, so the
+    caller must commit the session before propagating (``open_release`` does).
 
     Raises:
         NotFoundError, ReleaseGoneError, PermissionDeniedError, InputError.
@@ -227,6 +232,19 @@ def authorize_access(
                      subject=release_id, payload={"format": fmt, "code": exc.code,
                                                   "reason": exc.message})
         raise
+    return rel
+
+
+def authorize_access(
+    *, session: Session, release_id: str, consumer: Principal, fmt: str, now: datetime | None = None
+) -> Release:
+    """Check a download and log exactly one event, allowed or denied (no artifact read).
+
+    Raises:
+        NotFoundError, ReleaseGoneError, PermissionDeniedError, InputError.
+    """
+    rel = check_access(session=session, release_id=release_id, consumer=consumer, fmt=fmt,
+                       now=now)
     append_event(session=session, kind="access.allowed", actor=consumer.name, subject=rel.id,
                  payload={"format": fmt, "artifact_sha256": rel.artifact_sha256})
     return rel
@@ -263,22 +281,48 @@ def _check_access(session: Session, rel: Release, consumer: Principal, fmt: str,
 def open_release(
     gov: Governance, *, release_id: str, consumer: Principal, fmt: str = "parquet"
 ) -> tuple[Release, bytes]:
-    """Authorise a download, log it (allowed or denied), and return the artifact bytes.
+    """Authorise a download, read and verify the artifact, log the outcome, return the bytes.
 
-    The access event is committed before a denial is raised, so denied attempts stay on
-    the record. The bytes are read through the hash-checking artifact store: what is
-    served hashes to the SHA-256 the release's audit event carries.
+    Exactly one event is logged, in the same transaction, and committed even when an
+    error is raised: ``access.denied`` for a refusal, ``access.failed`` when the artifact
+    is missing or does not hash to its name (nothing is served), else ``access.allowed``.
+    What is served hashes to the SHA-256 the release's audit event carries.
+
+    Raises:
+        NotFoundError, ReleaseGoneError, PermissionDeniedError, InputError: refused.
+        ArtifactUnavailableError: the stored artifact is missing or altered.
     """
     error: GovernanceError | None = None
     with gov.session() as session:
         try:
-            rel = authorize_access(session=session, release_id=release_id, consumer=consumer,
-                                   fmt=fmt)
+            rel = check_access(session=session, release_id=release_id, consumer=consumer,
+                               fmt=fmt)
+            data = _verified_artifact(gov, session, rel, consumer=consumer, fmt=fmt)
+            append_event(session=session, kind="access.allowed", actor=consumer.name,
+                         subject=rel.id,
+                         payload={"format": fmt, "artifact_sha256": rel.artifact_sha256})
         except GovernanceError as exc:
             error = exc
     if error is not None:
         raise error
-    return rel, gov.artifacts.get_bytes(rel.artifact_sha256)
+    return rel, data
+
+
+def _verified_artifact(gov: Governance, session: Session, rel: Release, *,
+                       consumer: Principal, fmt: str) -> bytes:
+    """The release's bytes, hash-checked; a missing or altered file is logged and refused."""
+    try:
+        return gov.artifacts.get_bytes(rel.artifact_sha256)
+    except (NotFoundError, IntegrityError) as exc:
+        append_event(session=session, kind="access.failed", actor=consumer.name,
+                     subject=rel.id, payload={"format": fmt, "code": exc.code,
+                                              "reason": exc.message,
+                                              "artifact_sha256": rel.artifact_sha256})
+        state = "is missing" if isinstance(exc, NotFoundError) else "failed its integrity check"
+        raise ArtifactUnavailableError(
+            f"release {rel.id} cannot be served: its stored data {state}, so nothing was sent; "
+            "the attempt is logged, and an operator has to restore the artifact "
+            f"{rel.artifact_sha256[:12]}… before it can be downloaded again") from None
 
 
 def open_candidate_data(

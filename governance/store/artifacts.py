@@ -71,9 +71,11 @@ class ArtifactStore:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise NotFoundError(f"artifact {sha256[:12]}… is missing from {self.root}") from None
+            raise NotFoundError(f"artifact {sha256[:12]}… is missing from the artifact store"
+                                ) from None
         if hashlib.sha256(data).hexdigest() != sha256:
-            raise IntegrityError(f"artifact {path} does not match its SHA-256; it was altered")
+            raise IntegrityError(f"artifact {sha256[:12]}… does not match its SHA-256; it was "
+                                 "altered")
         return data
 
     def get_frame(self, sha256: str) -> pd.DataFrame:
