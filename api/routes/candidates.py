@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Approver, Caller, Gov, Reader
-from api.downloads import data_response
+from api.downloads import DATA_RESPONSES, data_response
 from governance.schemas.releases import DecisionOutcomePublic
 from governance.schemas.runs import CandidateDetail
 from governance.services.releases import decide_candidate, open_candidate_data
@@ -33,7 +33,7 @@ def get_candidate(candidate_id: str, gov: Gov, key: Reader) -> CandidateDetail:
 
 
 @router.get("/{candidate_id}/data", response_class=Response,
-            responses={200: {"content": {"application/vnd.apache.parquet": {}, "text/csv": {}}}})
+            responses=DATA_RESPONSES)
 def candidate_data(candidate_id: str, gov: Gov, key: Caller,
                    format: Annotated[Literal["parquet", "csv"], Query()] = "parquet") -> Response:
     """A candidate's data, only through an approved release (403 before; every try logged)."""

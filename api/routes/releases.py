@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Approver, Caller, Gov, Reader
-from api.downloads import data_response
+from api.downloads import DATA_RESPONSES, data_response
 from governance.schemas.releases import ReleasePublic
 from governance.services.releases import open_release, read_release, revoke
 
@@ -30,7 +30,7 @@ def get_release(release_id: str, gov: Gov, key: Reader) -> ReleasePublic:
 
 
 @router.get("/{release_id}/data", response_class=Response,
-            responses={200: {"content": {"application/vnd.apache.parquet": {}, "text/csv": {}}}})
+            responses=DATA_RESPONSES)
 def download(release_id: str, gov: Gov, key: Caller,
              format: Annotated[Literal["parquet", "csv"], Query()] = "parquet") -> Response:
     """Download a release's data (403 unless approved for this caller; every try is logged)."""

@@ -33,6 +33,7 @@ from governance.core.errors import (
     ReleaseGoneError,
 )
 from governance.core.types import Principal
+from governance.datasets.export import CSV_NEUTRALISATION, to_spreadsheet_csv
 from governance.policy.loader import parse_policy
 from governance.policy.models import Policy
 from governance.policy.verdict import Verdict
@@ -349,12 +350,20 @@ def open_candidate_data(
 
 
 def as_format(data: bytes, fmt: str) -> bytes:
-    """A release's Parquet bytes as served: unchanged, or converted to CSV."""
+    """A release's Parquet bytes as served: unchanged, or CSV with formulas neutralised.
+
+    CSV cells that a spreadsheet would evaluate (text starting with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return) get a leading ``'``; numeric columns are untouched
+    (see ``governance.datasets.export``). Parquet is served byte for byte.
+    """
     if fmt == "csv":
-        buf = io.StringIO()
-        pd.read_parquet(io.BytesIO(data)).to_csv(buf, index=False)
-        return buf.getvalue().encode("utf-8")
+        return to_spreadsheet_csv(pd.read_parquet(io.BytesIO(data)))
     return data
+
+
+def format_headers(fmt: str) -> dict[str, str]:
+    """Headers that describe how ``as_format`` changed the bytes for ``fmt``."""
+    return {"X-CSV-Neutralised": CSV_NEUTRALISATION} if fmt == "csv" else {}
 
 
 def read_release(gov: Governance, release_id: str, key: Principal) -> ReleasePublic:
