@@ -21,7 +21,10 @@ from governance.services.permissions import require_role
 MAX_OFFSET = 2**63 - 1
 
 
-def get_governance(settings: Annotated[Settings, Depends(get_settings)]) -> Governance:
+Config = Annotated[Settings, Depends(get_settings)]
+
+
+def get_governance(settings: Config) -> Governance:
     """The service context (tests override ``get_settings`` or this dependency)."""
     return Governance.open(settings)
 
@@ -78,9 +81,17 @@ def _query_names(dependant: Any) -> set[str]:
 def reject_unknown_query(request: Request, _key: Caller) -> None:
     """Refuse undeclared or repeated query parameters (a typo must not pass silently).
 
+    Also refuses path parameters holding control or invisible characters (a NUL byte in
+    an id would otherwise reach the database driver): no id or name contains one.
+
     Raises:
-        InputError: a parameter the OpenAPI spec does not list for this operation.
+        InputError: a parameter the OpenAPI spec does not list for this operation, or a
+            path parameter that is not printable text.
     """
+    hidden = sorted(k for k, v in request.path_params.items() if not str(v).isprintable())
+    if hidden:
+        raise InputError(f"path parameter(s) {', '.join(hidden)} contain control or invisible "
+                         "characters; ids and names are printable text")
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:

@@ -1,7 +1,9 @@
 """Map domain errors to HTTP status codes in one place; every error body is JSON.
 
 Bodies are ``{"code": ..., "message": ...}``: ``code`` is stable for programs,
-``message`` names the problem and the fix for people.
+``message`` names the problem and the fix for people. Messages never show the server's
+file system: core messages name files by what the caller sent, and as a second line of
+defence any absolute path left in a message is replaced by ``<server path>``.
 """
 
 from __future__ import annotations
@@ -91,7 +93,10 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def error_response(status: int, code: str, message: str, *,
                    headers: dict[str, str] | None = None, **extra: object) -> JSONResponse:
-    """A JSON error body."""
+    """A JSON error body (the message scrubbed of server paths)."""
+    message = scrub(message)
+    if "problems" in extra and isinstance(extra["problems"], list):
+        extra["problems"] = [scrub(str(p)) for p in extra["problems"]]
     headers = dict(headers or {})
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"

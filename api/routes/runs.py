@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import MAX_OFFSET, Gov, Jobs, Reader, Requester
 from governance.schemas.runs import FrontierPublic, RunPublic, RunsPublic, RunStatusPublic
-from governance.services.policies import policy_file
+from governance.services.policies import load_named_policy
 from governance.services.reports import render_html, render_json
 from governance.services.runs import read as runs
 from governance.services.runs.execute import request_cancel
@@ -49,7 +49,7 @@ def create_run(body: RunCreate, gov: Gov, key: Requester, jobs: Jobs,
                response: Response) -> RunPublic:
     """Validate and queue a run; poll GET /v1/runs/{id} for progress."""
     request = RunRequest(
-        dataset=body.dataset, target=body.target, policy=policy_file(gov, body.policy),
+        dataset=body.dataset, target=body.target, policy=load_named_policy(gov, body.policy),
         generators=body.generators,
         epsilons=[math.inf if e == "inf" else float(e) for e in body.epsilons],
         seed=body.seed, executor=body.executor, n_synthetic=body.n_synthetic)

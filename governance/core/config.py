@@ -27,7 +27,11 @@ class Settings(BaseSettings):
     checkpoint_key: str = DEV_CHECKPOINT_KEY
     audits_dir: Path = Field(default=Path("audits"))
     policies_dir: Path = Field(default=Path("policies"))
-    max_upload_bytes: int = 200 * 1024 * 1024
+    max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
+    max_columns: int = Field(default=500, ge=1)  # wider tables are refused before parsing
+    max_csv_line_bytes: int = Field(default=1024 * 1024, ge=1)  # longer CSV lines: refused
+    openapi_enabled: bool = True  # serve /openapi.json
+    docs_enabled: bool | None = None  # serve /docs; None: only in development
     rate_limit_per_minute: int = Field(default=600, ge=0)
     openlineage_url: str | None = None  # Marquez-style endpoint; events also go to a file
 
@@ -46,6 +50,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'governance.db').resolve()}"
+
+    @property
+    def serve_docs(self) -> bool:
+        """Whether ``/docs`` is served: as set, else in development only (needs the spec)."""
+        wanted = self.environment == "development" if self.docs_enabled is None else (
+            self.docs_enabled)
+        return wanted and self.openapi_enabled
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where uploads are staged while they are registered (emptied after each one)."""
+        return self.home / "uploads"
 
     @property
     def artifacts_dir(self) -> Path:

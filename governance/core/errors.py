@@ -14,7 +14,8 @@ Hierarchy::
     │   ├── PolicyError                    policy YAML invalid (carries YAML line numbers)
     │   ├── UnknownColumnError             a named column is not in the table
     │   ├── UnknownGeneratorError          no generator registered under that name
-    │   └── PayloadTooLargeError           an upload over the size limit             -> 413
+    │   ├── InvalidNameError               a name breaks the naming rules
+    │   └── PayloadTooLargeError           an upload over a size or shape limit      -> 413
     ├── NotFoundError (LookupError)        no such dataset, run, candidate, release -> 404
     ├── AuthenticationError                missing or unknown API key                -> 401
     ├── PermissionDeniedError              authenticated but not allowed             -> 403
@@ -84,8 +85,14 @@ class UnknownGeneratorError(InputError):
     code = "unknown_generator"
 
 
+class InvalidNameError(InputError):
+    """A name (of a dataset, a file) breaks a naming rule; the message names the rule."""
+
+    code = "invalid_name"
+
+
 class PayloadTooLargeError(InputError):
-    """An upload is larger than the configured limit."""
+    """An upload is larger than a configured limit (bytes, columns)."""
 
     code = "payload_too_large"
 

@@ -64,7 +64,7 @@ def parse_policy(text: str, *, source: str = "policy") -> LoadedPolicy:
     return _parse(text, text.encode("utf-8"), source=source, path=None)
 
 
-def load_policy(path: str | Path) -> LoadedPolicy:
+def load_policy(path: str | Path, *, source: str | None = None) -> LoadedPolicy:
     """Read and validate a policy file.
 
     >>> from governance.policy import default_policy_path
@@ -73,6 +73,8 @@ def load_policy(path: str | Path) -> LoadedPolicy:
 
     Args:
         path: the YAML file.
+        source: how messages name the file (default: its path), e.g. "policy 'strict'"
+            where the path is the server's business.
 
     Returns:
         The validated policy with the SHA-256 of the file's exact bytes.
@@ -82,9 +84,10 @@ def load_policy(path: str | Path) -> LoadedPolicy:
             ``problems`` attribute lists every problem with its line number.
     """
     path = Path(path)
+    source = str(path) if source is None else source
     if not path.is_file():
         raise PolicyError(
-            f"policy file {str(path)!r} does not exist; pass the path of a policy YAML file "
+            f"policy file {source!r} does not exist; pass the path of a policy YAML file "
             "such as policies/default.yaml"
         )
     raw = path.read_bytes()
@@ -92,9 +95,9 @@ def load_policy(path: str | Path) -> LoadedPolicy:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyError(
-            f"policy file {str(path)!r} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+            f"policy file {source!r} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
         ) from None
-    return _parse(text, raw, source=str(path), path=path)
+    return _parse(text, raw, source=source, path=path)
 
 
 def check_policy(path: str | Path) -> list[str]:

@@ -1,8 +1,9 @@
 """Who may do what: the one permission module the API, the CLI and the console share.
 
 Roles are ``requester``, ``approver``, ``auditor`` and ``admin``; an admin may do
-everything. Requesters see only their own runs and the releases they requested or
-consume; approvers, auditors and admins see every run.
+everything. Requesters see only the datasets they registered, their own runs and the
+releases they requested or consume; approvers, auditors and admins see every dataset
+and every run. What a caller may not see looks absent (404), never forbidden.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 
 from governance.core.errors import NotFoundError, PermissionDeniedError
 from governance.core.types import Principal, Role
-from governance.store.models import Release, Run
+from governance.store.models import Dataset, Release, Run
 
 #: Roles allowed each action (admins are always allowed).
 READ = frozenset({Role.REQUESTER, Role.APPROVER, Role.AUDITOR})
@@ -37,6 +38,16 @@ def require_role(key: Principal, roles: frozenset[Role]) -> Principal:
         raise PermissionDeniedError(f"role {key.role!r} may not do this; it needs one of: "
                                     f"{names}")
     return key
+
+
+def sees_every_dataset(key: Principal) -> bool:
+    """Approvers, auditors and admins see every dataset; requesters only their own."""
+    return key.role != Role.REQUESTER
+
+
+def can_see_dataset(key: Principal, ds: Dataset) -> bool:
+    """Whether ``key`` may read ``ds`` (and its budget ledger)."""
+    return sees_every_dataset(key) or ds.created_by == key.name
 
 
 def sees_every_run(key: Principal) -> bool:

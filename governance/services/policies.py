@@ -10,8 +10,8 @@ from governance.policy.loader import LoadedPolicy, check_policy, load_policy, po
 from governance.schemas.policies import PoliciesPublic, PolicyPublic
 from governance.services.context import Governance
 
-__all__ = ["check_policy", "list_policies", "load_policy", "named_policy", "policy_json_schema",
-           "resolve_policy"]
+__all__ = ["check_policy", "list_policies", "load_named_policy", "load_policy", "named_policy",
+           "policy_json_schema", "resolve_policy"]
 
 
 def resolve_policy(gov: Governance, policy: str | Path | None) -> LoadedPolicy:
@@ -27,6 +27,17 @@ def list_policies(gov: Governance, *, offset: int, limit: int) -> PoliciesPublic
     return PoliciesPublic(data=names, count=len(names))
 
 
+def load_named_policy(gov: Governance, name: str) -> LoadedPolicy:
+    """A policy of the configured directory, its messages naming it, not its server path.
+
+    Raises:
+        NotFoundError: no policy of that name.
+        PolicyError: the file is not a valid policy.
+    """
+    return load_policy(policy_path(name, directory=gov.settings.policies_dir),
+                       source=f"policy {name!r}")
+
+
 def named_policy(gov: Governance, name: str) -> PolicyPublic:
     """One policy of the configured directory: text, hash and parsed form.
 
@@ -34,7 +45,7 @@ def named_policy(gov: Governance, name: str) -> PolicyPublic:
         NotFoundError: no policy of that name.
         PolicyError: the file is not a valid policy.
     """
-    loaded = load_policy(policy_path(name, directory=gov.settings.policies_dir))
+    loaded = load_named_policy(gov, name)
     return PolicyPublic(name=name, sha256=loaded.sha256, text=loaded.text, policy=loaded.policy)
 
 

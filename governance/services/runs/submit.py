@@ -38,7 +38,7 @@ class RunRequest:
 
     dataset: str
     target: str | None = None
-    policy: str | Path | None = None
+    policy: str | Path | LoadedPolicy | None = None  # a file, or one loaded already
     generators: Sequence[str] = ("gaussian_copula", "dp_vae")
     epsilons: Sequence[float] = (1.0, 4.0, math.inf)
     seed: int = 0
@@ -133,8 +133,8 @@ def submit_run(gov: Governance, request: RunRequest, *, actor: str) -> Run:
         NotFoundError, UnknownColumnError, UnknownGeneratorError, PolicyError, InputError,
         BudgetExceededError: before anything trains.
     """
-    loaded = load_policy(request.policy or policy_path("default",
-                                                       directory=gov.settings.policies_dir))
+    loaded = (request.policy if isinstance(request.policy, LoadedPolicy) else load_policy(
+        request.policy or policy_path("default", directory=gov.settings.policies_dir)))
     policy = loaded.policy
     grid = plan_grid(request.generators, request.epsilons)
     options = RunOptions(n_synthetic=request.n_synthetic, generator_options={
