@@ -34,20 +34,20 @@ async def create_dataset(request: Request, gov: Gov, key: Requester) -> DatasetP
 
 
 @router.get("", response_model=DatasetsPublic)
-def get_datasets(gov: Gov, _key: Reader,
+def get_datasets(gov: Gov, key: Reader,
                  limit: Annotated[int, Query(ge=1, le=100)] = 50,
                  offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> DatasetsPublic:
-    """List registered datasets (metadata only), oldest first."""
-    return list_datasets(gov, offset=offset, limit=limit)
+    """List the datasets the caller may see (metadata only), oldest first."""
+    return list_datasets(gov, offset=offset, limit=limit, viewer=key)
 
 
 @router.get("/{dataset_id}", response_model=DatasetPublic)
-def get_dataset(dataset_id: str, gov: Gov, _key: Reader) -> DatasetPublic:
+def get_dataset(dataset_id: str, gov: Gov, key: Reader) -> DatasetPublic:
     """One dataset's record."""
-    return read_dataset(gov, dataset_id)
+    return read_dataset(gov, dataset_id, key)
 
 
 @router.get("/{dataset_id}/budget", response_model=BudgetPublic)
-def read_budget(dataset_id: str, gov: Gov, _key: Reader) -> BudgetPublic:
+def read_budget(dataset_id: str, gov: Gov, key: Reader) -> BudgetPublic:
     """A dataset's privacy-budget ledger (basic composition)."""
-    return budget_public(gov, dataset_id)
+    return budget_public(gov, dataset_id, key)

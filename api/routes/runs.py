@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import MAX_OFFSET, Gov, Jobs, Reader, Requester
 from governance.schemas.runs import FrontierPublic, RunPublic, RunsPublic, RunStatusPublic
+from governance.services.datasets import read_dataset
 from governance.services.policies import load_named_policy
 from governance.services.reports import render_html, render_json
 from governance.services.runs import read as runs
@@ -48,6 +49,7 @@ class CancelBody(BaseModel):
 def create_run(body: RunCreate, gov: Gov, key: Requester, jobs: Jobs,
                response: Response) -> RunPublic:
     """Validate and queue a run; poll GET /v1/runs/{id} for progress."""
+    read_dataset(gov, body.dataset, key)  # someone else's dataset looks absent (404)
     request = RunRequest(
         dataset=body.dataset, target=body.target, policy=load_named_policy(gov, body.policy),
         generators=body.generators,

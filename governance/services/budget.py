@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from governance.core.types import Principal
 from governance.policy.loader import LoadedPolicy
 from governance.schemas.datasets import BudgetPublic
 from governance.services.context import Governance
@@ -74,10 +75,15 @@ def budget_report(gov: Governance, *, dataset: str, policy: LoadedPolicy) -> dic
             "max_total_epsilon": limit, "epsilon_left": max(0.0, limit - summ.epsilon_spent)}
 
 
-def budget_public(gov: Governance, dataset: str) -> BudgetPublic:
-    """A dataset's ledger under basic composition (``GET /v1/datasets/{id}/budget``)."""
+def budget_public(gov: Governance, dataset: str,
+                  viewer: Principal | None = None) -> BudgetPublic:
+    """A dataset's ledger under basic composition (``GET /v1/datasets/{id}/budget``).
+
+    Raises:
+        NotFoundError: no such dataset, or one the viewer may not see.
+    """
     with gov.session() as s:
-        ds = get_dataset(s, dataset)
+        ds = get_dataset(s, dataset, viewer)
         summ = summarize(s, dataset_id=ds.id)
     return BudgetPublic(dataset_id=ds.id, epsilon_spent=summ.epsilon_spent,
                         delta_spent=summ.delta_spent, charges=summ.charges,

@@ -1,9 +1,10 @@
 """Every endpoint x every role x own/someone else's object: the expected status, 100%.
 
 The world is built once per module from real objects: requester ``req-a`` and requester
-``req-b`` each ran a real DP run (dp_vae, 3 epochs, inline), and approver ``appr``
-approved each candidate into an active release whose consumers are only its requester.
-"Own" objects are req-a's; "other" objects are req-b's (whose release excludes req-a).
+``req-b`` each registered a dataset and ran a real DP run (dp_vae, 3 epochs, inline), and
+approver ``appr`` approved each candidate into an active release whose consumers are only
+its requester. "Own" objects are req-a's; "other" objects are req-b's (whose release
+excludes req-a). A requester sees only the datasets they registered.
 
 Mutating operations are aimed so that being *allowed* is visible without changing the
 world: deciding on an already released candidate (409), revoking with a blank reason
@@ -14,6 +15,7 @@ world: deciding on an already released candidate (409), revoking with a blank re
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +27,7 @@ from api.main import app
 from api.ratelimit import RateLimiter, get_rate_limiter
 from governance.core.config import get_settings
 from governance.services.context import Governance
+from governance.services.datasets import register_dataset
 from governance.store.db import dispose_engines
 from governance.store.models import Candidate, Release
 from tests.utils.data import MIXED_SCHEMA, mixed_table
@@ -43,8 +46,6 @@ TABLE: list[tuple[str, str, str | None, str | None, tuple[int, ...]]] = [
     ("GET", "/healthz", None, None, (200, 200, 200, 200, 200)),
     ("POST", "/v1/datasets", None, "upload", (201, 403, 403, 201, 401)),
     ("GET", "/v1/datasets", None, None, ALL_READ),
-    ("GET", "/v1/datasets/{dataset_id}", None, None, ALL_READ),
-    ("GET", "/v1/datasets/{dataset_id}/budget", None, None, ALL_READ),
     ("POST", "/v1/runs", None, "run", (404, 403, 403, 404, 401)),
     ("GET", "/v1/runs", None, None, ALL_READ),
     ("GET", "/v1/audit/verify", None, None, ALL_READ),
@@ -55,6 +56,8 @@ TABLE: list[tuple[str, str, str | None, str | None, tuple[int, ...]]] = [
 ]
 for _target, _meta, _data in (("own", 200, 200), ("other", 404, 403)):
     TABLE += [
+        ("GET", "/v1/datasets/{dataset_id}", _target, None, (_meta, 200, 200, 200, 401)),
+        ("GET", "/v1/datasets/{dataset_id}/budget", _target, None, (_meta, 200, 200, 200, 401)),
         ("GET", "/v1/runs/{run_id}", _target, None, (_meta, 200, 200, 200, 401)),
         ("GET", "/v1/runs/{run_id}/frontier", _target, None, (_meta, 200, 200, 200, 401)),
         ("GET", "/v1/runs/{run_id}/frontier.png", _target, None, (_meta, 200, 200, 200, 401)),
@@ -79,18 +82,23 @@ def _ids(cell: tuple[Any, ...]) -> str:
     return f"{method} {path} [{target or '-'}] {role}->{status}"
 
 
-def _objects(gov: Governance, requester: str) -> dict[str, str]:
+def _objects(gov: Governance, requester: str, root: Path) -> dict[str, str]:
+    csv = root / f"{requester}.csv"
+    mixed_table(100, seed=len(requester)).to_csv(csv, index=False)
+    ds = register_dataset(gov, path=csv, schema=MIXED_SCHEMA, name=f"data-{requester}",
+                          actor=requester)
     with gov.session() as s:
         rel = s.exec(select(Release).where(Release.requested_by == requester)).one()
         cand = s.get(Candidate, rel.candidate_id)
         assert cand is not None
         return {"run_id": rel.run_id, "candidate_id": cand.id, "release_id": rel.id,
-                "ref": rel.id}
+                "ref": rel.id, "dataset_id": ds.id}
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    builder = ScenarioBuilder(tmp_path_factory.mktemp("authz"), rows=400).keys(
+    root = tmp_path_factory.mktemp("authz")
+    builder = ScenarioBuilder(root, rows=400).keys(
         **{"req-a": "requester", "req-b": "requester", "appr": "approver", "aud": "auditor",
            "adm": "admin"})
     for who in ("req-a", "req-b"):
@@ -110,7 +118,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         try:
             with TestClient(app, raise_server_exceptions=False) as client:
                 yield {"client": client, "hdr": hdr, "dataset_id": built.dataset_id,
-                       "own": _objects(gov, "req-a"), "other": _objects(gov, "req-b")}
+                       "own": _objects(gov, "req-a", root), "other": _objects(gov, "req-b", root)}
         finally:
             app.dependency_overrides.clear()
             get_settings.cache_clear()
@@ -144,7 +152,7 @@ def test_table_covers_every_operation_in_the_openapi_spec():
     in_table = {(m, p) for m, p, *_ in TABLE}
     # Assert
     assert in_spec == in_table, {"missing rows": in_spec - in_table, "stale": in_table - in_spec}
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 38 * 5
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 40 * 5
 
 
 @pytest.mark.parametrize(("method", "path", "target", "body", "role", "expected"), CELLS,
@@ -172,7 +180,8 @@ def test_the_table_encodes_the_rules():
     assert all(s != 200 for _p, s in other)
     assert all(s == 403 for p, s in other if p.endswith("/data"))
     assert all(s == 404 for p, s in other if p in (
-        "/v1/releases/{release_id}", "/v1/candidates/{candidate_id}", "/v1/runs/{run_id}"))
+        "/v1/releases/{release_id}", "/v1/candidates/{candidate_id}", "/v1/runs/{run_id}",
+        "/v1/datasets/{dataset_id}", "/v1/datasets/{dataset_id}/budget"))
 
 
 def test_requesters_list_only_their_own_runs(world):
@@ -183,6 +192,17 @@ def test_requesters_list_only_their_own_runs(world):
     assert [r["id"] for r in mine["data"]] == [world["own"]["run_id"]]
     assert {r["id"] for r in everyone["data"]} == {world["own"]["run_id"],
                                                    world["other"]["run_id"]}
+
+
+def test_requesters_list_only_their_own_datasets(world):
+    # Run
+    mine = world["client"].get("/v1/datasets", headers=world["hdr"]["requester"]).json()
+    everyone = world["client"].get("/v1/datasets", headers=world["hdr"]["approver"]).json()
+    # Assert
+    assert world["own"]["dataset_id"] in {d["id"] for d in mine["data"]}
+    assert {d["created_by"] for d in mine["data"]} == {"req-a"}
+    assert {world["own"]["dataset_id"], world["other"]["dataset_id"],
+            world["dataset_id"]} <= {d["id"] for d in everyone["data"]}
 
 
 def test_the_release_consumer_of_other_release_can_read_their_own(world):
