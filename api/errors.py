@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.security import security_headers
 from governance.core import errors as e
 
 log = logging.getLogger("api")
@@ -165,7 +166,9 @@ def install(app: FastAPI) -> None:
         return error_response(exc.status_code, code, str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(req: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
+        # Answered outside the middleware stack, so the security headers are added here.
         return error_response(500, "internal_error",
-                              f"internal error ({type(exc).__name__}); it was logged")
+                              f"internal error ({type(exc).__name__}); it was logged",
+                              headers=security_headers(req.url.path))

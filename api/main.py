@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
-from api import errors
+from api import docs, errors
 from api.deps import reject_unknown_query
 from api.jobs import lifespan
 from api.ratelimit import enforce_rate_limit
 from api.responses import CodecJSONResponse
 from api.routes import audits, candidates, datasets, health, policies, releases, runs
+from api.security import SecurityHeadersMiddleware
 
 app = FastAPI(
     title="synth-governance",
@@ -19,9 +20,13 @@ app = FastAPI(
     "JSON {code, message}; /v1 requests are rate limited per key (429 with Retry-After).",
     lifespan=lifespan,
     default_response_class=CodecJSONResponse,
+    # Served by api.docs, each only when the settings allow it.
+    openapi_url=None, docs_url=None, redoc_url=None,
 )
 errors.install(app)
+app.add_middleware(SecurityHeadersMiddleware)
 app.include_router(health.router)
+app.include_router(docs.router)
 for module in (datasets, runs, candidates, releases, audits, policies):
     app.include_router(module.router,
                        dependencies=[Depends(enforce_rate_limit), Depends(reject_unknown_query)],

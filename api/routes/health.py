@@ -1,4 +1,4 @@
-"""Liveness outside /v1."""
+"""Liveness outside /v1 (GET, and HEAD for load balancers)."""
 
 from __future__ import annotations
 
@@ -13,4 +13,10 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz", response_model=Health)
 def healthz(gov: Gov) -> Health:
     """Report that the service and its database answer."""
+    return health(gov)
+
+
+@router.head("/healthz", response_model=Health)
+def healthz_head(gov: Gov) -> Health:
+    """As GET /healthz, without the body (load balancers probe with HEAD)."""
     return health(gov)

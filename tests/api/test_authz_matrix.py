@@ -44,6 +44,7 @@ AUDIT_ONLY = (403, 403, 200, 200, 401)
 # target: "own" fills ids with req-a's objects, "other" with req-b's, None needs no object.
 TABLE: list[tuple[str, str, str | None, str | None, tuple[int, ...]]] = [
     ("GET", "/healthz", None, None, (200, 200, 200, 200, 200)),
+    ("HEAD", "/healthz", None, None, (200, 200, 200, 200, 200)),
     ("POST", "/v1/datasets", None, "upload", (201, 403, 403, 201, 401)),
     ("GET", "/v1/datasets", None, None, ALL_READ),
     ("POST", "/v1/runs", None, "run", (404, 403, 403, 404, 401)),
@@ -152,7 +153,7 @@ def test_table_covers_every_operation_in_the_openapi_spec():
     in_table = {(m, p) for m, p, *_ in TABLE}
     # Assert
     assert in_spec == in_table, {"missing rows": in_spec - in_table, "stale": in_table - in_spec}
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 40 * 5
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 41 * 5
 
 
 @pytest.mark.parametrize(("method", "path", "target", "body", "role", "expected"), CELLS,
@@ -171,7 +172,7 @@ def test_the_table_encodes_the_rules():
     by_role = {role: [(m, p, t, exp[i]) for m, p, t, _b, exp in TABLE]
                for i, role in enumerate(ROLES)}
     # Assert: auditors never change anything.
-    assert all(s == 403 for m, p, _t, s in by_role["auditor"] if m != "GET")
+    assert all(s == 403 for m, p, _t, s in by_role["auditor"] if m not in ("GET", "HEAD"))
     # Anonymous callers get 401 under /v1; /healthz answers everyone.
     assert all(s == 401 for _m, p, _t, s in by_role["anonymous"] if p.startswith("/v1"))
     assert all(exp == (200,) * 5 for _m, p, _t, _b, exp in TABLE if p == "/healthz")

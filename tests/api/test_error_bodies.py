@@ -16,7 +16,7 @@ def test_unknown_route_is_404_json(client, headers, path):
 
 @pytest.mark.parametrize(("method", "path", "allow"), [
     ("DELETE", "/v1/runs", "GET, POST"), ("PUT", "/v1/releases/rel_x", "GET"),
-    ("PATCH", "/healthz", "GET"), ("DELETE", "/v1/releases/rel_x/revoke", "POST"),
+    ("PATCH", "/healthz", "GET, HEAD"), ("DELETE", "/v1/releases/rel_x/revoke", "POST"),
 ])
 def test_wrong_method_is_405_json_with_allow(client, headers, method, path, allow):
     # Run
