@@ -148,7 +148,7 @@ def auc_ci(
         Variance of DeLong, DeLong & Clarke-Pearson (1988) via Sun & Xu (2014), see
         ``delong_placements``. The logit transform for an AUC interval is discussed by
         Pepe (2003), "The Statistical Evaluation of Medical Tests for Classification and
-        Prediction", section 5.2. When the variance is 0 (complete separation gives
+        Prediction". When the variance is 0 (complete separation gives
         AUC = 1) the interval is the point and ``degenerate`` is set.
 
     >>> ci = auc_ci([5, 6, 7], [1, 2, 3])

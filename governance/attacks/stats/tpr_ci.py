@@ -53,7 +53,7 @@ class TprAtFpr(Record):
             threshold is the ``(fp_allowed + 1)``-th largest of ``n`` non-member scores,
             so for continuous scores the rule's true FPR is Beta(fp_allowed + 1,
             n - fp_allowed) distributed (uniform order statistics, David & Nagaraja
-            2003, "Order Statistics", 2.1); its ``confidence`` quantile is the bound
+            2003, "Order Statistics"); its ``confidence`` quantile is the bound
             (conservative when scores tie).
         confidence: coverage of each interval / bound.
     """
