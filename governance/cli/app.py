@@ -28,14 +28,19 @@ decisions.register(app)
 misc.register(app)
 
 
-def main() -> None:
-    """Entry point: run the app, turning domain errors into one line and exit code 2."""
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning domain errors into one line and exit code 2.
+
+    Args:
+        argv: the arguments after the program name; ``sys.argv[1:]`` when omitted.
+    """
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        code = app(standalone_mode=False)
+        code = app(args=args, prog_name="govern", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except GovernanceError as exc:
         err.print(f"[red]error:[/] {escape(exc.message)}")
-        if "--json" in sys.argv:
+        if "--json" in args:
             emit_json({"error": {"code": exc.code, "message": exc.message}})
         sys.exit(2)
     except typer.Exit as exc:

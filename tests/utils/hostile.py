@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from fastapi.testclient import TestClient
+
+from governance.cli.app import main
+from governance.core.config import get_settings
+from governance.store.db import dispose_engines
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -75,16 +81,50 @@ def billion_laughs(levels: int = 9, fanout: int = 9) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_cli(args: list[str], home: Path, *, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """``python -m governance ARGS`` with its state in ``home``."""
+def _cli_env(home: Path, env: dict[str, str] | None) -> dict[str, str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("GOVERNANCE_")}
     full_env.update({"GOVERNANCE_HOME": str(home),
                      "GOVERNANCE_POLICIES_DIR": str(REPO / "policies"),
                      "GOVERNANCE_AUDITS_DIR": str(home.parent / "audits"),
                      "GOVERNANCE_ENVIRONMENT": "test", **(env or {})})
-    return subprocess.run([sys.executable, "-m", "governance", *args], cwd=REPO, env=full_env,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return full_env
+
+
+def run_cli(args: list[str], home: Path, *, env: dict[str, str] | None = None,
+            timeout: float = 120, in_process: bool = True,
+            ) -> subprocess.CompletedProcess[str]:
+    """``govern ARGS`` with its state in ``home``: in this process, or as a subprocess.
+
+    In process, the same entry point (:func:`governance.cli.app.main`) runs under the
+    environment a subprocess would get, with stdout and stderr captured, which saves the
+    seconds of imports each ``python -m governance`` costs. Not thread-safe: the
+    environment is the process's own.
+    """
+    full_env = _cli_env(home, env)
+    if not in_process:
+        return subprocess.run([sys.executable, "-m", "governance", *args], cwd=REPO,
+                              env=full_env, capture_output=True, text=True, timeout=timeout,
+                              check=False)
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_tmp = dict(os.environ), tempfile.tempdir
+    os.environ.clear()
+    os.environ.update(full_env)
+    tempfile.tempdir = full_env.get("TMPDIR", saved_tmp)
+    get_settings.cache_clear()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main(args)
+                code: int = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        tempfile.tempdir = saved_tmp
+        get_settings.cache_clear()
+        dispose_engines()
+    return subprocess.CompletedProcess(["govern", *args], code, out.getvalue(), err.getvalue())
 
 
 def assert_one_line_exit_2(proc: subprocess.CompletedProcess[str]) -> str:
