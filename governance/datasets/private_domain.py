@@ -22,11 +22,11 @@ The budget is split evenly across the columns learned (half of a numeric column'
 share to each bound) and the delta evenly across the unknown-universe categorical
 columns. ``DomainSpend`` records exactly those figures.
 
->>> import pandas as pd
+>>> import numpy as np, pandas as pd
 >>> from governance.datasets.schema import Schema
 >>> s = Schema.model_validate({"columns": {"x": {"type": "numeric", "min": 0, "max": 100}}})
 >>> x = pd.DataFrame({"x": [v / 4 for v in range(200)]})  # 0 .. 49.75
->>> learned, spend = learn_domain(x, s, epsilon=40.0, delta=0.0, seed=0)
+>>> learned, spend = learn_domain(x, s, epsilon=40.0, delta=0.0, rng=np.random.default_rng())
 >>> 0 <= learned.columns["x"].min < 2 and 47 < learned.columns["x"].max <= 50, spend.epsilon
 (True, 40.0)
 """
@@ -138,7 +138,7 @@ def threshold(epsilon: float, delta: float) -> float:
 
 
 def learn_domain(frame: pd.DataFrame, schema: Schema, *, epsilon: float, delta: float,
-                 seed: int, columns: Sequence[str] | None = None,
+                 rng: np.random.Generator, columns: Sequence[str] | None = None,
                  quantiles: tuple[float, float] = QUANTILES) -> tuple[Schema, DomainSpend]:
     """Learn bounds and category lists with DP and return the schema that uses them.
 
@@ -148,7 +148,9 @@ def learn_domain(frame: pd.DataFrame, schema: Schema, *, epsilon: float, delta: 
         epsilon: Total epsilon, split evenly over the learned columns.
         delta: Total delta, split evenly over unknown-universe categorical columns
             (only those of a data-derived schema); unused otherwise and then not spent.
-        seed: Seed of the noise (NumPy PRNG: reproducible, not a secure RNG).
+        rng: The noise stream. It must be secret: a generator seeded from anything an
+            adversary can read (a logged seed) voids the guarantee, so DP generators pass
+            ``governance.generators.privacy.noise.noise_rng``.
         columns: Columns to learn (default: all); the others keep the schema's domain.
         quantiles: The quantiles taken as lower and upper bound.
 
@@ -177,7 +179,6 @@ def learn_domain(frame: pd.DataFrame, schema: Schema, *, epsilon: float, delta: 
             f"columns {unknown} have no public category list, so learning them needs a "
             f"delta in (0, 1) (stability-based histogram), got {delta!r}")
     data = conform(frame, schema)
-    rng = np.random.default_rng(seed)
     eps_col = epsilon / len(names)
     delta_col = delta / len(unknown) if unknown else 0.0
     specs, spends = dict(schema.columns), {}
@@ -289,8 +290,7 @@ def learned_preprocessing_record(schema: Schema, learned: Schema,
     """
     notes = [f"domain of {', '.join(spend.per_column)} learned with epsilon {spend.epsilon:g}, "
              f"delta {spend.delta:g}: " + "; ".join(
-                 f"{c}: {s.method} over {s.candidates}" for c, s in spend.per_column.items()),
-             "domain noise from NumPy's seeded PRNG: reproducible, not a secure RNG"]
+                 f"{c}: {s.method} over {s.candidates}" for c, s in spend.per_column.items())]
     if learned.data_derived:
         return PRIVATE_LABEL + "; other columns data-derived (NOT private)", notes
     wider = [n for n, c in learned.columns.items() if c.type != "categorical" and (

@@ -23,6 +23,11 @@ class PrivacySpend(Record):
     training figure.
     ``accountant_fallback_reason`` says why a DP generator used a fallback accountant
     (e.g. PRV failed, so RDP was used); ``epochs`` is the number of passes trained.
+    ``reproducible_noise`` says where the privacy noise came from: ``False`` fresh
+    operating-system entropy that nothing stores (``privacy.noise``), ``True`` the logged
+    seed (research sandboxes: not DP against anyone who can read the log), ``None`` not
+    recorded (no noise was drawn, or the record predates the field, when DP noise was
+    always seeded from the logged seed).
     """
 
     epsilon_target: InfFloat
@@ -39,6 +44,7 @@ class PrivacySpend(Record):
     notes: tuple[str, ...] = ()
     accountant_fallback_reason: str | None = None
     epochs: int | None = None
+    reproducible_noise: bool | None = None
 
     @property
     def is_private(self) -> bool:
@@ -51,7 +57,9 @@ class Generator(ABC):
 
     Subclasses declare their flags as class attributes, take their options as
     keyword-only constructor arguments (``epsilon``, ``delta``, ``seed`` and their own),
-    are deterministic given the seed, never read anything but the frame passed to
+    are deterministic given the seed except for their privacy noise (DP generators draw
+    it from fresh OS entropy, ``privacy.noise``, unless their ``reproducible_noise``
+    option is set), never read anything but the frame passed to
     ``fit``, and implement ``fit``, ``privacy``, ``fitted`` and ``_sample``. The public
     ``sample`` owns the checks every generator shares. ``governance.generators.testing.
     check_generator`` is the executable form of this contract.
@@ -67,6 +75,8 @@ class Generator(ABC):
     differentially_private: ClassVar[bool] = False
     accepts_infinite_epsilon: ClassVar[bool] = True
     seed: int
+    #: DP generators: seed the privacy noise from ``seed`` (research sandboxes only).
+    reproducible_noise: bool = False
 
     @abstractmethod
     def fit(self, data: pd.DataFrame, schema: Schema) -> Self:

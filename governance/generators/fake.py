@@ -55,4 +55,5 @@ class FakeGenerator(Generator):
         return PrivacySpend(
             epsilon_target=self._epsilon, epsilon_spent=self._epsilon, delta=self._delta,
             mechanism="fake (copies rows)",
+            reproducible_noise=False if math.isfinite(self._epsilon) else None,
         )

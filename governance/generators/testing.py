@@ -1,9 +1,11 @@
 """The generator contract as executable checks, in the style of scikit-learn's ``check_estimator``.
 
 A generator is done when ``check_generator`` passes on it: it conforms to the schema
-with the project's dtypes, is byte-identical for one seed and differs across seeds,
-checks its arguments, refuses to sample before it is fitted, and reports a privacy
-record consistent with its flags. ``GENERATOR_CHECKS`` lists the checks one by one so
+with the project's dtypes, is byte-identical for one seed and differs across seeds
+(a DP generator only with ``reproducible_noise``: by default its privacy noise comes
+from fresh OS entropy, so two fits with one seed differ), checks its arguments,
+refuses to sample before it is fitted, and reports a privacy record consistent with its
+flags. ``GENERATOR_CHECKS`` lists the checks one by one so
 a test suite can parametrize over them (scikit-learn's ``parametrize_with_checks``).
 
 >>> from governance.datasets.schema import Schema
@@ -111,12 +113,41 @@ def check_sample_conforms(s: Subject) -> None:
             assert out[col].between(spec.min, spec.max).all(), f"{col} leaves its bounds"
 
 
-def check_seeded_samples_are_byte_identical(s: Subject) -> None:
-    """Two fits with one seed sample the same bytes, and repeated calls repeat."""
+def _secret_noise(gen: Generator) -> bool:
+    spend = gen.privacy()
+    return spend.is_private and spend.reproducible_noise is False
+
+
+def check_seed_reproduces_public_randomness_only(s: Subject) -> None:
+    """Repeated ``sample(n)`` calls repeat; two fits with one seed agree unless DP.
+
+    A DP fit's privacy noise comes from fresh OS entropy, so a second fit with the same
+    seed must differ: noise that followed the public seed could be replayed from the log.
+    """
     first, second = s.fitted(3), s.fresh(3).fit(s.data, s.schema)
     a, b = first.sample(s.n), second.sample(s.n)
-    assert _digest(a) == _digest(b), "the same seed gave different samples"
     assert _digest(second.sample(s.n)) == _digest(b), "a repeated sample(n) differs"
+    if _secret_noise(first):
+        assert _digest(a) != _digest(b), (
+            "two DP fits with one seed gave identical samples: the privacy noise follows "
+            "the public seed")
+    else:
+        assert _digest(a) == _digest(b), "the same seed gave different samples"
+
+
+def check_reproducible_noise_repeats(s: Subject) -> None:
+    """With ``reproducible_noise`` set, two DP fits with one seed sample the same bytes."""
+    if not _secret_noise(s.fitted(3)):
+        return
+    fits = []
+    for _ in range(2):
+        gen = s.fresh(3)
+        gen.reproducible_noise = True  # the option the policy's risk.reproducible_noise sets
+        fits.append(gen.fit(s.data, s.schema))
+    assert _digest(fits[0].sample(s.n)) == _digest(fits[1].sample(s.n)), (
+        "reproducible_noise=True, yet two fits with one seed differ")
+    assert fits[0].privacy().reproducible_noise is True, (
+        "a reproducible-noise record must say so (reproducible_noise=True)")
 
 
 def check_different_seeds_differ(s: Subject) -> None:
@@ -137,6 +168,8 @@ def check_privacy_record(s: Subject) -> None:
         f"spent epsilon {spend.epsilon_spent} exceeds the target {spend.epsilon_target}")
     assert spend.accountant, "a DP record must name the accountant that computed it"
     assert 0 <= spend.delta < 1
+    assert spend.reproducible_noise is getattr(gen, "reproducible_noise", False), (
+        "a DP record must say whether its noise is reproducible from the seed")
 
 
 def check_flags(s: Subject) -> None:
@@ -149,7 +182,8 @@ def check_flags(s: Subject) -> None:
 
 GENERATOR_CHECKS: tuple[Check, ...] = (
     check_flags, check_fit_returns_self, check_sample_before_fit_raises,
-    check_sample_size_is_checked, check_sample_conforms, check_seeded_samples_are_byte_identical,
+    check_sample_size_is_checked, check_sample_conforms,
+    check_seed_reproduces_public_randomness_only, check_reproducible_noise_repeats,
     check_different_seeds_differ, check_privacy_record,
 )
 

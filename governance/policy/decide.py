@@ -12,6 +12,11 @@ Two clauses are built in and cannot be switched off by a policy:
   "Auditing Differentially Private Machine Learning"; Nasr et al., 2021).
 * ``risk.preprocessing``: a DP claim does not hold when preprocessing read the
   private data (bounds or categories from a data-derived schema).
+
+A third, ``risk.reproducible_noise``, holds unless the policy opts out with
+``risk.reproducible_noise: true`` (research sandboxes): a DP claim does not hold against
+anyone who can read the audit log when the noise was seeded from the logged seed, and a
+record that does not say where its noise came from cannot be verified.
 """
 
 from __future__ import annotations
@@ -45,8 +50,8 @@ def decide(
 
     >>> from governance.policy import Policy, CandidateFacts
     >>> facts = CandidateFacts(generator="dp", epsilon_spent=1.0, delta=1e-6,
-    ...     preprocessing_private=True, worst_attack_auc=0.52, epsilon_lb=0.3,
-    ...     utility_ratio=0.9)
+    ...     preprocessing_private=True, reproducible_noise=False, worst_attack_auc=0.52,
+    ...     epsilon_lb=0.3, utility_ratio=0.9)
     >>> decide(Policy(name="demo"), facts).eligible
     True
     >>> decide(Policy(name="demo", risk={"max_attack_auc": 0.5}), facts).clauses
@@ -167,6 +172,29 @@ def _check_risk(policy: Policy, facts: CandidateFacts, check: _Checker) -> None:
         check.violate("risk.preprocessing", "public-domain", "data-derived",
                       "preprocessing used a data-derived schema; the DP guarantee does not "
                       "hold (declare public bounds and categories in the schema)")
+    _check_noise(policy, facts, check)
+
+
+def _check_noise(policy: Policy, facts: CandidateFacts, check: _Checker) -> None:
+    """A DP claim needs noise nobody can replay from the log (``privacy.noise``)."""
+    if not facts.is_private or facts.reproducible_noise is False:
+        return
+    clause = "risk.reproducible_noise"
+    if policy.risk.reproducible_noise:
+        check.notes.append(
+            "noise reproducible from the logged seed (or not recorded): accepted only "
+            "because this policy sets risk.reproducible_noise (research sandboxes); not "
+            "differentially private against anyone who can read the log")
+    elif facts.reproducible_noise is None:
+        check.unverifiable(
+            clause, "reproducible_noise", "secret", None, [], missing="the privacy record "
+            "does not say where its noise came from (records written before noise was drawn "
+            "from operating-system entropy had it seeded from the logged seed)")
+    else:
+        check.violate(clause, "secret", "reproducible",
+                      "noise reproducible from the logged seed: not differentially private "
+                      "against anyone who can read the log; only a research-sandbox policy "
+                      "(risk.reproducible_noise: true) accepts it")
 
 
 def _check_audit(policy: Policy, facts: CandidateFacts, eps: float | None,

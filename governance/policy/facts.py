@@ -47,6 +47,9 @@ class CandidateFacts:
         delta: the delta of the guarantee.
         preprocessing_private: whether preprocessing used only the schema's public
             domain (or spent accounted budget); ``False`` voids a DP claim.
+        reproducible_noise: whether the privacy noise was seeded from the logged seed
+            (``True`` voids a DP claim against log readers), ``False`` when it came from
+            fresh OS entropy; ``None`` when the record does not say (unverifiable).
         worst_attack_auc: the largest membership-attack ROC AUC across attacks.
         tpr_at_fpr: attack TPR keyed by FPR; a ``None`` value means too few samples.
         epsilon_lb: empirical epsilon lower bound from the privacy audit.
@@ -66,6 +69,7 @@ class CandidateFacts:
     epsilon_spent: float
     delta: float
     preprocessing_private: bool
+    reproducible_noise: bool | None = None
     worst_attack_auc: float | None = None
     tpr_at_fpr: Mapping[float, float | None] | None = None
     epsilon_lb: float | None = None

@@ -93,6 +93,14 @@ class RiskPolicy(_Section):
     )
     max_disclosure_risk: DisclosureLimits | None = Field(
         None, description="Optional limits on singling-out, linkability and inference risk.")
+    reproducible_noise: bool = Field(
+        False, strict=True,
+        description="Research sandboxes only. If true, runs under this policy seed DP "
+        "generators' privacy noise from the logged candidate seed (bit-reproducible), and "
+        "candidates whose noise is reproducible may pass. Such noise is not differentially "
+        "private against anyone who can read the log, so every policy without this flag "
+        "refuses those candidates (clause risk.reproducible_noise).",
+    )
     audit_depth: Literal["standard", "shadow"] = Field(
         "standard", description="'standard' runs the cheap attacks; 'shadow' adds shadow-model "
         "membership inference (slower, stronger).",

@@ -53,7 +53,8 @@ class AIMGenerator(MarginalGenerator):
     Args:
         epsilon: Target epsilon; must be finite (``math.inf`` is refused).
         delta: Target delta of the (epsilon, delta) guarantee.
-        seed: Seed of the noise, the selections and the sampling.
+        seed: Public seed of the sampling from the fitted model (and of the noise and the
+            selections only when ``reproducible_noise``).
         bins: Equal-width bins per numeric column over its public bounds.
         iters: Mirror-descent iterations of the final model fit.
         round_iters: Mirror-descent iterations of each warm-started refit in a round.
@@ -67,6 +68,9 @@ class AIMGenerator(MarginalGenerator):
         degree: Size of the workload marginals (2 or 3).
         max_cells: Workload marginals with more cells are left out.
         max_model_size: Megabytes the model's junction tree may reach (AIM's size limit).
+        reproducible_noise: Seed the noise and the selections from ``seed`` instead of
+            fresh OS entropy (research sandboxes only: not DP against anyone who reads
+            the log).
 
     Notes:
         McKenna, Mullins, Sheldon & Miklau (2022), "AIM: An Adaptive and Iterative
@@ -83,8 +87,10 @@ class AIMGenerator(MarginalGenerator):
     def __init__(self, *, epsilon: float = math.inf, delta: float = 1e-5, seed: int = 0,
                  bins: int = 32, iters: int = 1000, round_iters: int = 100,
                  rounds: int | None = None, max_rounds: int | None = None, degree: int = 2,
-                 max_cells: int = 10_000, max_model_size: float = 80.0) -> None:
-        super().__init__(epsilon=epsilon, delta=delta, seed=seed, bins=bins, iters=iters)
+                 max_cells: int = 10_000, max_model_size: float = 80.0,
+                 reproducible_noise: bool = False) -> None:
+        super().__init__(epsilon=epsilon, delta=delta, seed=seed, bins=bins, iters=iters,
+                         reproducible_noise=reproducible_noise)
         for key, val in (("round_iters", round_iters), ("max_cells", max_cells),
                          ("rounds", rounds), ("max_rounds", max_rounds)):
             if val is not None and (isinstance(val, bool) or int(val) != val or val < 1):

@@ -4,8 +4,10 @@ A ``MarginalGenerator`` discretises the table by the schema's public domain
 (``PublicDiscretizer``), turns ``(epsilon, delta)`` into a zCDP budget with
 ``cdp_rho``, lets its mechanism (``_run``) spend it through the steps of
 ``marginal_steps``, and reports ``cdp_eps`` of the rho the mechanism's steps actually
-spent. Sampling draws codes from the fitted graphical model (``marginal_model``, seeded
-by ``seed`` and ``n``) and decodes them to the schema's domain. The mechanisms are
+spent. The mechanism's noise and exponential-mechanism draws come from ``noise_rng``
+(fresh OS entropy unless ``reproducible_noise``); sampling draws codes from the fitted
+graphical model (``marginal_model``, seeded by the public ``seed`` and ``n``: post-
+processing) and decodes them to the schema's domain. The mechanisms are
 ``mst.MSTGenerator`` and ``aim.AIMGenerator``.
 """
 
@@ -27,6 +29,7 @@ from governance.generators.marginal.discretize import PublicDiscretizer
 from governance.generators.marginal.model import sample_records
 from governance.generators.marginal.steps import Clique, decompress, mbi_session
 from governance.generators.privacy.accounting import preprocessing_record
+from governance.generators.privacy.noise import check_flag, noise_notes, noise_rng
 from governance.generators.privacy.zcdp import cdp_eps, cdp_rho
 
 ACCOUNTANT = "zCDP (Canonne-Kamath-Steinke 2020 conversion)"
@@ -63,7 +66,7 @@ class MarginalGenerator(Generator):
     accepts_infinite_epsilon: ClassVar[bool] = False
 
     def __init__(self, *, epsilon: float, delta: float, seed: int, bins: int,
-                 iters: int) -> None:
+                 iters: int, reproducible_noise: bool = False) -> None:
         if not math.isfinite(epsilon):
             raise InputError(
                 f"{self.name} is a DP mechanism; use a finite epsilon; the non-private "
@@ -76,6 +79,7 @@ class MarginalGenerator(Generator):
             raise InputError(f"iters must be an integer in [1, 100000], got {iters!r}")
         self.epsilon, self.delta, self.seed = float(epsilon), float(delta), check_seed(seed)
         self.bins, self.iters = PublicDiscretizer.check_bins(bins), int(iters)
+        self.reproducible_noise = check_flag(reproducible_noise)
         self.fit_seconds: float | None = None
         self._disc: PublicDiscretizer | None = None
         self._fit: MarginalFit | None = None
@@ -98,7 +102,7 @@ class MarginalGenerator(Generator):
         codes = disc.encode(data)
         # A relative margin of 1e-9 absorbs rounding in the sum of the steps' rho.
         budget = cdp_rho(self.epsilon, self.delta) * (1 - 1e-9)
-        rng = np.random.default_rng(derive_seed(self.seed, 1))
+        rng = noise_rng(self.seed, 1, reproducible=self.reproducible_noise)
         with mbi_session() as mbi:
             fitted = self._run(mbi, codes, disc.sizes, budget, rng)
         self._disc, self._fit = disc, fitted
@@ -124,15 +128,15 @@ class MarginalGenerator(Generator):
             disc.describe(),
             *fitted.notes,
             "privacy unit: one record added or removed (unbounded DP)",
-            "noise from NumPy's seeded PRNG: reproducible, not hardened against "
-            "floating-point attacks",
+            *noise_notes(self.reproducible_noise),
         ]
         if self.delta > 1 / n:
             notes.append(f"delta {self.delta:g} exceeds 1/n = {1 / n:.3g}; use delta << 1/n")
         return PrivacySpend(
             epsilon_target=self.epsilon, epsilon_spent=spent, delta=self.delta,
             mechanism=self.mechanism, accountant=ACCOUNTANT, preprocessing=prep,
-            preprocessing_epsilon=0.0, notes=notes)
+            preprocessing_epsilon=0.0, notes=notes,
+            reproducible_noise=self.reproducible_noise)
 
     @property
     def fitted(self) -> bool:

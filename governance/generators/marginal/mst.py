@@ -50,12 +50,15 @@ class MSTGenerator(MarginalGenerator):
         epsilon: Target epsilon; must be finite (``math.inf`` is refused: a noiseless MST
             is no meaningful control, use the non-private baselines instead).
         delta: Target delta of the (epsilon, delta) guarantee.
-        seed: Seed of the noise, the selection and the sampling.
+        seed: Public seed of the sampling from the fitted model (and of the noise and the
+            selection only when ``reproducible_noise``).
         bins: Equal-width bins per numeric column over its public bounds (integer columns
             with at most ``bins`` values get one code per value).
         iters: Mirror-descent iterations of the final model fit.
         compress: Merge values whose noisy 1-way count is below ``3 sigma`` (MST's domain
             compression; post-processing, so free).
+        reproducible_noise: Seed the noise and the selection from ``seed`` instead of fresh
+            OS entropy (research sandboxes only: not DP against anyone who reads the log).
 
     Notes:
         McKenna, Miklau & Sheldon (2021), "Winning the NIST Contest: A scalable and
@@ -76,8 +79,10 @@ class MSTGenerator(MarginalGenerator):
     mechanism: ClassVar[str] = MECHANISM
 
     def __init__(self, *, epsilon: float = math.inf, delta: float = 1e-5, seed: int = 0,
-                 bins: int = 32, iters: int = 1000, compress: bool = True) -> None:
-        super().__init__(epsilon=epsilon, delta=delta, seed=seed, bins=bins, iters=iters)
+                 bins: int = 32, iters: int = 1000, compress: bool = True,
+                 reproducible_noise: bool = False) -> None:
+        super().__init__(epsilon=epsilon, delta=delta, seed=seed, bins=bins, iters=iters,
+                         reproducible_noise=reproducible_noise)
         if not isinstance(compress, bool):
             raise InputError(f"compress must be True or False, got {compress!r}")
         self.compress = compress

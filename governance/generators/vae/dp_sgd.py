@@ -9,10 +9,15 @@ Two ways to get the clipped per-sample gradient sum, same result:
   (see ``governance.generators.vae.bk_clipping``);
 * ``"ghost"``: Opacus's ``make_private(grad_sample_mode="ghost")``, two backward passes.
 
-Either way the Poisson sampler, the noise (``DPOptimizerFastGradientClipping.add_noise``,
-std ``noise_multiplier * max_grad_norm`` on the clipped sum, then division by the
-expected batch size) and the accountant's history are Opacus's own. The book-keeping path
-builds them the way ``PrivacyEngine.make_private`` does, minus the per-sample hooks.
+Either way the accountant's history, the scaling (division by the expected batch size)
+and the optimizer are Opacus's own, and so are the semantics of the Poisson sampler (each
+row in each batch with probability ``sample_rate``) and of the noise (std
+``noise_multiplier * max_grad_norm`` on the clipped sum). The *randomness* of both is
+not: Opacus draws it from a ``torch.Generator`` (32 bits of seed) or, in ``secure_mode``,
+from ``torchcsprng`` (not installed), so the batch masks (``SecretPoissonSampler``) and
+the noise (``add_gaussian_noise``) are drawn from the caller's NumPy generator, which
+``dp_vae`` seeds from fresh OS entropy (``privacy.noise``). The book-keeping path builds
+the rest the way ``PrivacyEngine.make_private`` does, minus the per-sample hooks.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
@@ -28,6 +34,72 @@ from torch.utils.data import DataLoader
 from governance.generators.vae.bk_clipping import LinearClipper
 
 CLIPPING_MODES = ("book_keeping", "ghost")
+
+
+def gaussian_like(reference: torch.Tensor, std: float, rng: np.random.Generator) -> torch.Tensor:
+    """``N(0, std^2)`` noise shaped like ``reference``, drawn from ``rng``.
+
+    Drawn in float64 for float64 references and float32 otherwise (NumPy's ziggurat),
+    then cast to ``reference``'s dtype.
+    """
+    dtype = np.float64 if reference.dtype == torch.float64 else np.float32
+    draw = torch.from_numpy(rng.standard_normal(reference.numel(), dtype=dtype))
+    return (draw.view(reference.shape) * std).to(reference.dtype)
+
+
+def add_gaussian_noise(optimizer: Any, rng: np.random.Generator) -> None:
+    """Opacus's ``add_noise`` for pre-clipped gradients, with the noise drawn from ``rng``.
+
+    For every parameter, ``p.grad = p.summed_grad + N(0, (noise_multiplier *
+    max_grad_norm)^2)``, and the summed gradient is marked as noised; the values and
+    checks of ``DPOptimizerFastGradientClipping.add_noise``.
+
+    Raises:
+        ValueError: the gradients were already noised (``zero_grad`` was not called).
+    """
+    std = optimizer.noise_multiplier * optimizer.max_grad_norm
+    for p in optimizer.params:
+        if getattr(p.summed_grad, "_processed", False):
+            raise ValueError("gradients already noised; call zero_grad() first")
+        p.grad = (p.summed_grad + gaussian_like(p.summed_grad, std, rng)).view_as(p)
+        p.summed_grad._processed = True
+
+
+def _poisson_sampler() -> type:
+    # Deferred import: opacus loads torch; only training does.
+    from opacus.utils.uniform_sampler import UniformWithReplacementSampler
+
+    class SecretPoissonSampler(UniformWithReplacementSampler):
+        """Opacus's Poisson sampler with its masks drawn from a NumPy generator.
+
+        Each of ``steps`` batches holds every row independently with probability
+        ``sample_rate``, as in ``UniformWithReplacementSampler``; only the source of
+        the uniforms changes.
+        """
+
+        def __init__(self, *, num_samples: int, sample_rate: float,
+                     rng: np.random.Generator) -> None:
+            super().__init__(num_samples=num_samples, sample_rate=sample_rate)
+            self.rng = rng
+
+        def __iter__(self) -> Any:
+            for _ in range(self.steps):
+                mask = self.rng.random(self.num_samples) < self.sample_rate
+                yield np.flatnonzero(mask).tolist()
+
+    return SecretPoissonSampler
+
+
+def secret_poisson_loader(loader: DataLoader[Any], *, sample_rate: float,
+                          rng: np.random.Generator) -> DataLoader[Any]:
+    """``loader``'s dataset and collate function, batched by Poisson sampling from ``rng``.
+
+    ``len`` of the result is ``int(1 / sample_rate)`` batches per epoch, as Opacus's
+    ``DPDataLoader``; the dataset must return an empty batch for an empty index list.
+    """
+    sampler = _poisson_sampler()(num_samples=len(loader.dataset),  # type: ignore[arg-type]
+                                 sample_rate=sample_rate, rng=rng)
+    return DataLoader(loader.dataset, batch_sampler=sampler, collate_fn=loader.collate_fn)
 
 
 class ReducibleLoss(Protocol):
@@ -72,24 +144,29 @@ def make_plain_sgd(*, model: nn.Module, optimizer: torch.optim.Optimizer,
     return DPSGD(DPDataLoader.from_data_loader(loader), step)
 
 
+def schedule(batches: DataLoader[Any]) -> tuple[float, int]:
+    """The sample rate and batches per epoch of a Poisson loader (Opacus's or ours)."""
+    sampler: Any = batches.batch_sampler
+    return float(sampler.sample_rate), len(batches)
+
+
 def _summed_grad_optimizer() -> type:
     # Deferred import: opacus loads torch; only training does.
     from opacus.optimizers import DPOptimizerFastGradientClipping
 
     class SummedGradDPOptimizer(DPOptimizerFastGradientClipping):
-        """Opacus's optimizer for pre-clipped ``p.grad``, with less per-tensor overhead.
+        """Opacus's optimizer for pre-clipped ``p.grad``, noised from a NumPy generator.
 
-        Two methods are slimmed, with the same values as Opacus's own: ``accumulate``
-        clones ``p.grad`` where Opacus deep-copies it, and ``add_noise`` draws each
-        parameter's noise with the same ``torch.normal`` call on the same generator as
-        ``opacus.optimizers.optimizer._generate_noise`` (non-secure mode), without its
-        zero tensor. Together they took about 0.3 ms of a 2 ms optimizer step here.
+        ``accumulate`` clones ``p.grad`` where Opacus deep-copies it (the same values,
+        less per-tensor overhead), and ``add_noise`` is ``add_gaussian_noise`` on
+        ``noise_rng``, never Opacus's torch generator.
         """
 
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
+        def __init__(self, *args: Any, noise_rng: np.random.Generator, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             if self.secure_mode:
                 raise ValueError("secure_mode needs Opacus's own noise generation")
+            self.noise_rng = noise_rng
 
         def accumulate(self) -> None:
             for p in self.params:
@@ -99,14 +176,7 @@ def _summed_grad_optimizer() -> type:
                     p.summed_grad = p.grad.detach().clone()
 
         def add_noise(self) -> None:
-            std = self.noise_multiplier * self.max_grad_norm
-            for p in self.params:
-                if getattr(p.summed_grad, "_processed", False):
-                    raise ValueError("gradients already noised; call zero_grad() first")
-                noise = torch.normal(mean=0, std=std, size=p.summed_grad.shape,
-                                     generator=self.generator)
-                p.grad = (p.summed_grad + noise).view_as(p)
-                p.summed_grad._processed = True
+            add_gaussian_noise(self, self.noise_rng)
 
     return SummedGradDPOptimizer
 
@@ -114,24 +184,31 @@ def _summed_grad_optimizer() -> type:
 def make_dp_sgd(
     *, model: nn.Module, optimizer: torch.optim.Optimizer, criterion: ReducibleLoss,
     loader: DataLoader[Any], noise_multiplier: float, max_grad_norm: float,
-    sample_rate: float, accountant: str, noise_generator: torch.Generator, clipping: str,
+    sample_rate: float, accountant: str, noise_rng: np.random.Generator, clipping: str,
 ) -> DPSGD:
     """Wrap ``model``/``optimizer``/``loader`` for DP-SGD with ``clipping``.
 
     ``criterion`` must have a ``reduction`` attribute (``"mean"`` by default); it must
-    compute each sample's loss from that sample alone.
+    compute each sample's loss from that sample alone. ``noise_rng`` is the secret
+    randomness: two independent streams spawned from it draw the batch masks and the
+    Gaussian noise.
     """
     if clipping not in CLIPPING_MODES:
         raise ValueError(f"unknown clipping {clipping!r}; use one of {CLIPPING_MODES}")
+    sampling_rng, gaussian_rng = noise_rng.spawn(2)
+    batches = secret_poisson_loader(loader, sample_rate=sample_rate, rng=sampling_rng)
     if clipping == "ghost":
         # Deferred import: opacus loads torch; only training does.
         from opacus import PrivacyEngine
 
         engine = PrivacyEngine(accountant=accountant)
+        # The loader is Poisson already (poisson_sampling=False keeps it): Opacus derives
+        # the same sample rate, 1 / len(batches), and expected batch size from it.
         dp_model, dp_opt, dp_loss, batches = engine.make_private(
-            module=model, optimizer=optimizer, criterion=criterion, data_loader=loader,
+            module=model, optimizer=optimizer, criterion=criterion, data_loader=batches,
             noise_multiplier=noise_multiplier, max_grad_norm=max_grad_norm,
-            poisson_sampling=True, grad_sample_mode="ghost", noise_generator=noise_generator)
+            poisson_sampling=False, grad_sample_mode="ghost")
+        dp_opt.add_noise = lambda: add_gaussian_noise(dp_opt, gaussian_rng)
 
         def ghost_step(xb: torch.Tensor) -> None:
             dp_opt.zero_grad()
@@ -142,14 +219,12 @@ def make_dp_sgd(
 
     # Deferred import: opacus loads torch; only training does.
     from opacus.accountants import create_accountant
-    from opacus.data_loader import DPDataLoader
 
     tracker = create_accountant(mechanism=accountant)
-    batches = DPDataLoader.from_data_loader(loader)  # Poisson, as make_private builds it
     dp_opt = _summed_grad_optimizer()(
         optimizer, noise_multiplier=noise_multiplier, max_grad_norm=max_grad_norm,
         expected_batch_size=int(len(loader.dataset) * sample_rate),  # type: ignore[arg-type]
-        loss_reduction="mean", generator=noise_generator)
+        loss_reduction="mean", noise_rng=gaussian_rng)
     dp_opt.attach_step_hook(tracker.get_optimizer_hook_fn(sample_rate=sample_rate))
     clipper = LinearClipper(model, max_grad_norm=max_grad_norm)
     criterion.reduction = "none"

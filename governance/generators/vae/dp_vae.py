@@ -12,6 +12,12 @@ accountant's spent epsilon for the exact sample rate and number of steps is at o
 the target (PRV, falling back to RDP when PRV fails); the spent figure reported is the
 accountant's for the history actually recorded during training. ``epsilon=inf`` trains
 the same model on the same Poisson batches without clipping or noise, as a control.
+
+The public ``seed`` drives what may be public: initialisation, the reparameterisation
+draws and sampling from the trained model, and the control's batches. The privacy
+randomness of a private fit (the Poisson batch masks, the gradient noise and the private
+domain learning) comes from ``noise_rng``: fresh OS entropy that nothing stores, unless
+``reproducible_noise`` (research sandboxes) seeds it from ``seed``.
 """
 
 from __future__ import annotations
@@ -45,7 +51,13 @@ from governance.generators.privacy.accounting import (
     preprocessing_record,
     spent_epsilon,
 )
-from governance.generators.vae.dp_sgd import CLIPPING_MODES, make_dp_sgd, make_plain_sgd
+from governance.generators.privacy.noise import check_flag, noise_notes, noise_rng
+from governance.generators.vae.dp_sgd import (
+    CLIPPING_MODES,
+    make_dp_sgd,
+    make_plain_sgd,
+    schedule,
+)
 from governance.generators.vae.model import TabularVAE, VAELoss, build_heads
 
 MECHANISM = "DP-SGD (Opacus, Poisson sampling)"
@@ -59,7 +71,8 @@ class DPVAEGenerator(Generator):
     Args:
         epsilon: Target epsilon (``math.inf``: no DP).
         delta: Target delta.
-        seed: Seed of every random stream (init, batches, noise, sampling).
+        seed: Public seed of initialisation, the control's batches and sampling; of the
+            privacy noise and the private batches only when ``reproducible_noise``.
         epochs: Passes over the data; steps = ``epochs * int(1 / sample_rate)``.
         batch_size: Expected batch size; Opacus samples each row with probability
             ``sample_rate = 1 / ceil(n / batch_size)``, so batch sizes vary.
@@ -78,6 +91,8 @@ class DPVAEGenerator(Generator):
         clipping: How the clipped per-sample gradient sum is computed: ``"book_keeping"``
             (one backward pass, ``governance.generators.vae.bk_clipping``) or ``"ghost"``
             (Opacus's ghost clipping, two passes). Same sum, same noise, same accounting.
+        reproducible_noise: Seed the privacy randomness from ``seed`` instead of fresh OS
+            entropy (research sandboxes only: not DP against anyone who reads the log).
 
     >>> from governance.datasets.schema import Schema, conform
     >>> schema = Schema.model_validate({"columns": {
@@ -100,7 +115,7 @@ class DPVAEGenerator(Generator):
         epochs: int = 30, batch_size: int = 256, latent_dim: int = 16, hidden: int = 128,
         lr: float = 5e-3, max_grad_norm: float = 1.0, accountant: str = "prv",
         sampling: str = "poisson", beta: float = 0.3, preprocessing_epsilon: float = 0.0,
-        clipping: str = "book_keeping",
+        clipping: str = "book_keeping", reproducible_noise: bool = False,
     ) -> None:
         if sampling != "poisson":
             raise InputError(
@@ -137,6 +152,7 @@ class DPVAEGenerator(Generator):
         self.latent_dim, self.hidden = int(latent_dim), int(hidden)
         self.lr, self.max_grad_norm, self.beta = float(lr), float(max_grad_norm), float(beta)
         self.accountant, self.clipping = accountant, clipping
+        self.reproducible_noise = check_flag(reproducible_noise)
         self.epoch_seconds: list[float] = []
         self._model: TabularVAE | None = None
         self._encoder: PublicEncoder | None = None
@@ -194,11 +210,12 @@ class DPVAEGenerator(Generator):
                     noise_multiplier=calibration.noise_multiplier,
                     max_grad_norm=self.max_grad_norm, sample_rate=sample_rate,
                     accountant=calibration.accountant, clipping=self.clipping,
-                    noise_generator=torch.Generator().manual_seed(derive_seed(self.seed, 2)))
+                    noise_rng=noise_rng(self.seed, 2, reproducible=self.reproducible_noise))
             else:
                 dp = make_plain_sgd(model=model, optimizer=optimizer, criterion=loss,
                                     loader=loader)
-            if dp.batches.sample_rate != sample_rate or len(dp.batches) * self.epochs != steps:
+            rate, per_epoch = schedule(dp.batches)
+            if rate != sample_rate or per_epoch * self.epochs != steps:
                 raise RuntimeError("Opacus's Poisson loader disagrees with the planned schedule")
             try:
                 self.epoch_seconds = self._train(model, dp.step, dp.batches)
@@ -234,8 +251,8 @@ class DPVAEGenerator(Generator):
         unknown = schema.data_derived and any(
             schema.columns[n].type == "categorical" for n in columns)
         return learn_domain(data, schema, epsilon=self.preprocessing_epsilon,
-                            delta=self.delta / 2 if unknown else 0.0,
-                            seed=derive_seed(self.seed, 4), columns=columns)
+                            delta=self.delta / 2 if unknown else 0.0, columns=columns,
+                            rng=noise_rng(self.seed, 4, reproducible=self.reproducible_noise))
 
     def _train(self, model: TabularVAE, step: Callable[[torch.Tensor], None],
                batches: Any) -> list[float]:
@@ -283,8 +300,7 @@ class DPVAEGenerator(Generator):
             notes.append(calibration.fallback_reason)
         if self.delta > 1 / n:
             notes.append(f"delta {self.delta:g} exceeds 1/n = {1 / n:.3g}; use delta << 1/n")
-        notes.append("noise from torch's seeded PRNG (Opacus secure_mode off): reproducible, "
-                     "not hardened against floating-point attacks")
+        notes.extend(noise_notes(self.reproducible_noise))
         return PrivacySpend(
             epsilon_target=self.epsilon, epsilon_spent=spent + pre_eps,
             delta=calibration.delta + pre_delta,
@@ -292,7 +308,8 @@ class DPVAEGenerator(Generator):
             noise_multiplier=calibration.noise_multiplier, steps=steps,
             sample_rate=sample_rate, max_grad_norm=self.max_grad_norm,
             preprocessing=prep, preprocessing_epsilon=pre_eps, notes=notes,
-            accountant_fallback_reason=calibration.fallback_reason, epochs=self.epochs)
+            accountant_fallback_reason=calibration.fallback_reason, epochs=self.epochs,
+            reproducible_noise=self.reproducible_noise)
 
     @property
     def fitted(self) -> bool:

@@ -198,4 +198,5 @@ def candidate_facts(*, privacy: PrivacySpend, attack: AttackOutcome, utility: Ut
         generator=privacy.mechanism, epsilon_spent=privacy.epsilon_spent,
         delta=privacy.delta or 0.0,
         preprocessing_private="NOT private" not in privacy.preprocessing,
+        reproducible_noise=privacy.reproducible_noise,
         errors=errors, **facts)

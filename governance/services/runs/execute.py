@@ -26,6 +26,7 @@ from governance.datasets.private_domain import PRIVATE_LABEL
 from governance.datasets.schema import Schema, conform
 from governance.datasets.splits import Splits
 from governance.generators.base import Generator, PrivacySpend
+from governance.generators.privacy.noise import with_noise_policy
 from governance.generators.registry import create_generator
 from governance.policy.loader import LoadedPolicy, parse_policy
 from governance.schemas.runs import RunOptions, read_grid, read_options, read_task
@@ -41,7 +42,7 @@ from governance.services.runs.executors import (
     make_executor,
 )
 from governance.services.runs.frontier import finish_frontier
-from governance.services.runs.submit import candidate_seed, eps_text, eps_value
+from governance.services.runs.submit import candidate_seed, eps_text, eps_value, is_private
 from governance.store.auditlog import append_event
 from governance.store.models import Candidate, Dataset, PolicyVersion, Run, new_id, utcnow
 
@@ -182,8 +183,7 @@ def _plan(ctx: _Context) -> tuple[list[GenerationTask], list[Candidate]]:
             tasks.append(GenerationTask(
                 key=key, generator=gen, epsilon=eps, delta=ctx.policy.policy.risk.max_delta,
                 seed=seed, n_synthetic=n_synthetic, schema_yaml=ctx.dataset.schema_yaml,
-                train=ctx.splits.train,
-                options=dict(ctx.options.generator_options.get(gen, {}))))
+                train=ctx.splits.train, options=_options(ctx, gen)))
     return tasks, resumed
 
 
@@ -271,10 +271,18 @@ def _factory(ctx: _Context, cand: Candidate) -> Callable[[int], Generator]:
     """Fresh generators with a candidate's settings, for shadow-model attacks."""
     assert ctx.options is not None
     eps = math.inf if cand.epsilon_target is None else cand.epsilon_target
-    opts = dict(ctx.options.generator_options.get(cand.generator, {}))
+    opts = _options(ctx, cand.generator)
     delta = ctx.policy.policy.risk.max_delta
     return lambda seed: create_generator(cand.generator, epsilon=eps, delta=delta, seed=seed,
                                          **opts)
+
+
+def _options(ctx: _Context, generator: str) -> dict[str, Any]:
+    """A generator's options, with the policy's ``risk.reproducible_noise`` for DP ones."""
+    assert ctx.options is not None
+    return with_noise_policy(ctx.options.generator_options.get(generator, {}),
+                             private=is_private(generator),
+                             reproducible=ctx.policy.policy.risk.reproducible_noise)
 
 
 def _check_cancelled(ctx: _Context) -> None:

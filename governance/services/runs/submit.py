@@ -20,6 +20,7 @@ from governance.core.errors import BudgetExceededError, InputError
 from governance.core.jsonsafe import dumps
 from governance.datasets.schema import Schema
 from governance.evaluation.task import TaskSpec
+from governance.generators.privacy.noise import refuse_requested_flag
 from governance.generators.registry import generator_class
 from governance.policy.library import policy_path
 from governance.policy.loader import LoadedPolicy, load_policy
@@ -137,6 +138,7 @@ def submit_run(gov: Governance, request: RunRequest, *, actor: str) -> Run:
         request.policy or policy_path("default", directory=gov.settings.policies_dir)))
     policy = loaded.policy
     grid = plan_grid(request.generators, request.epsilons)
+    refuse_requested_flag(request.generator_options)  # the policy decides it
     options = RunOptions(n_synthetic=request.n_synthetic, generator_options={
         k: dict(v) for k, v in request.generator_options.items()})
     with gov.session() as session:

@@ -27,6 +27,11 @@ CATS = Schema.model_validate({"columns": {"c": {"type": "categorical",
                                                 "categories": ["a", "b", "c", "rare"]}}})
 
 
+def _rng(seed: int) -> np.random.Generator:
+    """A seeded noise stream: these tests pin the mechanism's outputs, not its secrecy."""
+    return np.random.default_rng(seed)
+
+
 def _derived(schema: Schema) -> Schema:
     return schema.model_copy(update={"data_derived": True})
 
@@ -68,7 +73,8 @@ def test_large_epsilon_recovers_the_true_quantiles_on_public_bounds():
     # Setup
     x = np.random.default_rng(0).normal(size=5000)
     # Run
-    learned, spend = learn_domain(pd.DataFrame({"x": x}), NUM, epsilon=200.0, delta=0.0, seed=3)
+    learned, spend = learn_domain(pd.DataFrame({"x": x}), NUM, epsilon=200.0, delta=0.0,
+                                  rng=_rng(3))
     # Assert
     lo_true, hi_true = np.quantile(x, [0.01, 0.99])
     assert learned.columns["x"].min == pytest.approx(lo_true, abs=0.05)
@@ -84,7 +90,7 @@ def test_large_epsilon_on_the_wide_default_grid_for_a_data_derived_schema():
                                     "data_derived": True})
     # Run
     learned, spend = learn_domain(pd.DataFrame({"x": income}), schema, epsilon=200.0,
-                                  delta=1e-6, seed=0)
+                                  delta=1e-6, rng=_rng(0))
     # Assert: within two steps of the geometric grid (10**(1/50) ~ 4.7%)
     lo_true, hi_true = np.quantile(income, [0.01, 0.99])
     assert learned.columns["x"].min == pytest.approx(lo_true, rel=0.1)
@@ -99,7 +105,7 @@ def test_large_epsilon_on_the_wide_default_grid_for_a_data_derived_schema():
 def test_tiny_epsilon_gives_noisy_but_valid_bounds(seed, column):
     # Run
     learned, _ = learn_domain(mixed_table(300), MIXED_SCHEMA, epsilon=1e-3, delta=0.0,
-                              seed=seed, columns=[column])
+                              rng=_rng(seed), columns=[column])
     # Assert
     spec, public = learned.columns[column], MIXED_SCHEMA.columns[column]
     assert public.min <= spec.min < spec.max <= public.max
@@ -112,14 +118,15 @@ def test_integer_ties_pick_the_value_holding_the_quantile():
     ages = np.array([20 + (i % 40) for i in range(950)] + [60] * 50)
     schema = Schema.model_validate({"columns": {"age": {"type": "integer", "min": 0, "max": 120}}})
     # Run
-    learned, _ = learn_domain(pd.DataFrame({"age": ages}), schema, epsilon=50.0, delta=0.0, seed=0)
+    learned, _ = learn_domain(pd.DataFrame({"age": ages}), schema, epsilon=50.0, delta=0.0,
+                              rng=_rng(0))
     # Assert
     assert (learned.columns["age"].min, learned.columns["age"].max) == (20, 60)
 
 
 def test_rare_category_below_the_threshold_is_dropped_from_a_public_list():
     # Run
-    learned, spend = learn_domain(_cats_frame(), CATS, epsilon=2.0, delta=0.0, seed=0)
+    learned, spend = learn_domain(_cats_frame(), CATS, epsilon=2.0, delta=0.0, rng=_rng(0))
     # Assert
     assert learned.columns["c"].categories == ["a", "b", "c"]
     col = spend.per_column["c"]
@@ -131,7 +138,7 @@ def test_unknown_universe_spends_delta_and_never_invents_a_category():
     # Setup: the list of a data-derived schema is private; "b" is declared but unseen
     frame = pd.DataFrame({"c": ["a"] * 500 + ["c"] * 300 + ["rare"]})
     # Run
-    learned, spend = learn_domain(frame, _derived(CATS), epsilon=1.0, delta=1e-6, seed=0)
+    learned, spend = learn_domain(frame, _derived(CATS), epsilon=1.0, delta=1e-6, rng=_rng(0))
     # Assert
     assert learned.columns["c"].categories == ["a", "c"]
     assert spend.delta == 1e-6 and spend.per_column["c"].delta == 1e-6
@@ -151,13 +158,13 @@ def test_unknown_universe_with_nothing_above_the_threshold_is_refused():
     frame = pd.DataFrame({"c": ["a", "b", "c"]})
     # Run / Assert
     with pytest.raises(InputError, match="raise the preprocessing epsilon"):
-        learn_domain(frame, _derived(CATS), epsilon=0.5, delta=1e-6, seed=0)
+        learn_domain(frame, _derived(CATS), epsilon=0.5, delta=1e-6, rng=_rng(0))
 
 
 def test_public_list_with_nothing_above_the_threshold_keeps_the_noisy_argmax():
     # Run
     learned, _ = learn_domain(pd.DataFrame({"c": ["b"] * 3}), CATS, epsilon=0.5, delta=0.0,
-                              seed=0)
+                              rng=_rng(0))
     # Assert
     assert len(learned.columns["c"].categories) == 1
 
@@ -166,7 +173,7 @@ def test_budget_split_evenly_and_delta_only_where_spent():
     # Setup: a data-derived mixed schema, all six columns learned
     schema = _derived(MIXED_SCHEMA)
     # Run
-    learned, spend = learn_domain(mixed_table(2000), schema, epsilon=6.0, delta=3e-6, seed=1)
+    learned, spend = learn_domain(mixed_table(2000), schema, epsilon=6.0, delta=3e-6, rng=_rng(1))
     # Assert
     assert spend.epsilon == pytest.approx(6.0)
     assert {c: s.epsilon for c, s in spend.per_column.items()} == pytest.approx(
@@ -180,16 +187,16 @@ def test_budget_split_evenly_and_delta_only_where_spent():
 def test_partly_learned_data_derived_schema_stays_data_derived():
     # Run
     learned, spend = learn_domain(mixed_table(500), _derived(MIXED_SCHEMA), epsilon=1.0,
-                                  delta=0.0, seed=0, columns=["age", "income"])
+                                  delta=0.0, rng=_rng(0), columns=["age", "income"])
     # Assert
     assert learned.data_derived and set(spend.per_column) == {"age", "income"}
     assert learned.columns["edu"] == MIXED_SCHEMA.columns["edu"]
 
 
-def test_same_seed_same_domain_other_seed_other_domain():
+def test_same_stream_same_domain_other_stream_other_domain():
     # Run
-    runs = [learn_domain(mixed_table(500), MIXED_SCHEMA, epsilon=0.5, delta=0.0, seed=s,
-                         columns=["income"])[0] for s in (7, 7, 8)]
+    runs = [learn_domain(mixed_table(500), MIXED_SCHEMA, epsilon=0.5, delta=0.0,
+                         rng=_rng(s), columns=["income"])[0] for s in (7, 7, 8)]
     # Assert
     assert runs[0] == runs[1] != runs[2]
 
@@ -203,7 +210,7 @@ def test_same_seed_same_domain_other_seed_other_domain():
 ])
 def test_bad_arguments_are_refused(kwargs, error, match):
     # Setup
-    args = {"epsilon": 1.0, "delta": 0.0, "seed": 0} | kwargs
+    args = {"epsilon": 1.0, "delta": 0.0, "rng": _rng(0)} | kwargs
     # Run / Assert
     with pytest.raises(error, match=match):
         learn_domain(mixed_table(50), MIXED_SCHEMA, **args)
@@ -212,7 +219,7 @@ def test_bad_arguments_are_refused(kwargs, error, match):
 def test_unknown_universe_needs_a_delta():
     # Run / Assert
     with pytest.raises(InputError, match="needs a delta"):
-        learn_domain(_cats_frame(), _derived(CATS), epsilon=1.0, delta=0.0, seed=0)
+        learn_domain(_cats_frame(), _derived(CATS), epsilon=1.0, delta=0.0, rng=_rng(0))
 
 
 def test_project_to_domain_clips_numbers_and_maps_dropped_categories():
@@ -221,7 +228,7 @@ def test_project_to_domain_clips_numbers_and_maps_dropped_categories():
     schema = Schema.model_validate({"columns": NUM.columns | CATS.columns})
     learned, spend = learn_domain(
         pd.concat([_cats_frame().assign(x=np.linspace(-2, 2, 2201))]), schema,
-        epsilon=100.0, delta=0.0, seed=0)
+        epsilon=100.0, delta=0.0, rng=_rng(0))
     # Run
     out = project_to_domain(frame, learned, spend)
     # Assert

@@ -23,23 +23,26 @@ PAIR = Schema.model_validate({"columns": {
 
 @functools.cache
 def _fit(seed: int, max_rounds: int | None = 2) -> AIMGenerator:
-    return AIMGenerator(epsilon=1.0, seed=seed, max_rounds=max_rounds, **FAST).fit(
-        mixed_table(800), MIXED_SCHEMA)
+    # Noise seeded from the seed, so the figures pinned here are stable; secret noise (the
+    # default) is checked by the generator contract and test_noise.py.
+    return AIMGenerator(epsilon=1.0, seed=seed, max_rounds=max_rounds, reproducible_noise=True,
+                        **FAST).fit(mixed_table(800), MIXED_SCHEMA)
 
 
 @functools.cache
 def _small(epsilon: float) -> AIMGenerator:
-    return AIMGenerator(epsilon=epsilon, **FAST).fit(mixed_table(600)[PAIR.names], PAIR)
+    return AIMGenerator(epsilon=epsilon, reproducible_noise=True, **FAST).fit(
+        mixed_table(600)[PAIR.names], PAIR)
 
 
 def _bytes(frame: pd.DataFrame) -> bytes:
     return pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()
 
 
-def test_sample_conforms_and_repeats_with_the_seed():
+def test_sample_conforms_and_repeats_with_the_seed_when_noise_is_reproducible():
     # Setup
-    again = AIMGenerator(epsilon=1.0, seed=3, max_rounds=2, **FAST).fit(
-        mixed_table(800), MIXED_SCHEMA)
+    again = AIMGenerator(epsilon=1.0, seed=3, max_rounds=2, reproducible_noise=True,
+                         **FAST).fit(mixed_table(800), MIXED_SCHEMA)
     # Run
     out = _fit(3).sample(150)
     # Assert

@@ -1,16 +1,18 @@
-"""Book-keeping clipping equals Opacus per-sample clipping; its optimizer adds Opacus noise."""
+"""Book-keeping clipping equals Opacus per-sample clipping; its optimizer adds Opacus's noise
+(the same std on the same clipped sum), drawn from the NumPy stream it is given."""
 
 from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from governance.datasets.encoding import PublicEncoder
 from governance.generators.vae.bk_clipping import CLIP_EPS, LinearClipper
-from governance.generators.vae.dp_sgd import _summed_grad_optimizer
+from governance.generators.vae.dp_sgd import _summed_grad_optimizer, add_gaussian_noise
 from governance.generators.vae.dp_vae import DPVAEGenerator
 from governance.generators.vae.model import TabularVAE, VAELoss, build_heads
 from tests.utils.data import MIXED_SCHEMA, mixed_table
@@ -111,25 +113,38 @@ def test_a_layer_used_twice_or_on_3d_input_is_refused():
         clipper.backward(layer(x))
 
 
-def test_optimizer_adds_exactly_opacuss_noise():
-    # Arrange: the same clipped gradients and noise seed for Opacus's optimizer and ours
+def test_optimizer_adds_exactly_the_noise_of_its_stream():
+    # Arrange: the same clipped gradients and noise stream for Opacus's optimizer (noised
+    # as the ghost path does it) and ours
     from opacus.optimizers import DPOptimizerFastGradientClipping
 
-    results = []
-    for cls in (DPOptimizerFastGradientClipping, _summed_grad_optimizer()):
+    results, befores = [], []
+    for ours in (False, True):
         torch.manual_seed(0)
         net = nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 2))
-        optimizer = cls(torch.optim.SGD(net.parameters(), lr=1.0), noise_multiplier=1.3,
-                        max_grad_norm=0.7, expected_batch_size=16,
-                        generator=torch.Generator().manual_seed(9))
+        befores.append([p.detach().clone() for p in net.parameters()])
+        args = (torch.optim.SGD(net.parameters(), lr=1.0),)
+        kwargs = {"noise_multiplier": 1.3, "max_grad_norm": 0.7, "expected_batch_size": 16}
+        if ours:
+            optimizer = _summed_grad_optimizer()(*args, noise_rng=np.random.default_rng(9),
+                                                 **kwargs)
+        else:
+            optimizer = DPOptimizerFastGradientClipping(*args, **kwargs)
+            rng = np.random.default_rng(9)
+            optimizer.add_noise = lambda opt=optimizer, rng=rng: add_gaussian_noise(opt, rng)
         for p in net.parameters():
             p.grad = torch.full_like(p, 0.25)
         # Run
         optimizer.step()
         results.append([p.detach().clone() for p in net.parameters()])
-    # Assert
+    # Assert: identical, and each step is -(0.25 + 1.3 * 0.7 * z) / 16 with z the stream's
     for ours, theirs in zip(results[1], results[0], strict=True):
-        torch.testing.assert_close(ours, theirs, rtol=0, atol=1e-7)
+        torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
+    z = np.random.default_rng(9)
+    for before, after in zip(befores[1], results[1], strict=True):
+        noise = torch.from_numpy(z.standard_normal(before.numel(), dtype=np.float32))
+        expected = before - (0.25 + noise.view(before.shape) * (1.3 * 0.7)) / 16
+        torch.testing.assert_close(after, expected, rtol=0, atol=1e-6)
 
 
 def test_optimizer_noise_has_the_calibrated_spread():
@@ -138,7 +153,7 @@ def test_optimizer_noise_has_the_calibrated_spread():
     before = net.weight.detach().clone()
     optimizer = _summed_grad_optimizer()(
         torch.optim.SGD(net.parameters(), lr=1.0), noise_multiplier=2.0, max_grad_norm=0.5,
-        expected_batch_size=10, generator=torch.Generator().manual_seed(1))
+        expected_batch_size=10, noise_rng=np.random.default_rng(1))
     for p in net.parameters():
         p.grad = torch.zeros_like(p)
     # Run
@@ -152,10 +167,11 @@ def test_optimizer_noise_has_the_calibrated_spread():
 
 
 def test_book_keeping_and_ghost_training_give_the_same_model():
-    # Arrange: same seed, so the same Poisson batches, reparameterisation and DP noise
+    # Arrange: same seed and reproducible noise, so the same Poisson batches,
+    # reparameterisation and DP noise
     data = mixed_table(300)
     options = {"epsilon": 2.0, "seed": 4, "epochs": 2, "batch_size": 50, "hidden": 16,
-               "latent_dim": 4}
+               "latent_dim": 4, "reproducible_noise": True}
     # Run
     fits = [DPVAEGenerator(clipping=mode, **options).fit(data, MIXED_SCHEMA)
             for mode in ("book_keeping", "ghost")]

@@ -12,7 +12,12 @@ from governance.core.errors import InputError
 from governance.datasets.schema import Schema
 from governance.generators import Generator, available_generators, create_generator
 from governance.generators.fake import FakeGenerator
-from governance.generators.testing import GENERATOR_CHECKS, Subject, check_generator
+from governance.generators.testing import (
+    GENERATOR_CHECKS,
+    Subject,
+    check_generator,
+    check_reproducible_noise_repeats,
+)
 from tests.utils.data import MIXED_SCHEMA, mixed_table, randhie, randhie_schema
 
 TINY: dict[str, dict[str, object]] = {
@@ -51,9 +56,15 @@ def test_every_registered_generator_is_covered():
     assert set(available_generators()) == set(TINY)
 
 
-@pytest.mark.parametrize("check", GENERATOR_CHECKS, ids=lambda c: c.__name__)
-@pytest.mark.parametrize("which", TABLES)
-@pytest.mark.parametrize("name", sorted(TINY))
+# Where the noise comes from does not depend on the table: that check (two extra fits of
+# each DP generator) runs on one table only.
+CASES = [(name, which, check) for name in sorted(TINY) for which in TABLES
+         for check in GENERATOR_CHECKS
+         if not (check is check_reproducible_noise_repeats and which != TABLES[0])]
+
+
+@pytest.mark.parametrize(("name", "which", "check"), CASES,
+                         ids=[f"{n}-{w}-{c.__name__}" for n, w, c in CASES])
 def test_generator_contract(name, which, check):
     # Run / Assert (scikit-learn's parametrize_with_checks, one check per test)
     check(_subject(name, which))

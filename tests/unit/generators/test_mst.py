@@ -37,9 +37,14 @@ def _table(which: str) -> tuple[pd.DataFrame, Schema]:
 
 @functools.cache
 def _fit(which: str, seed: int, epsilon: float = 1.0) -> MSTGenerator:
+    """A fit whose noise follows the seed, so the figures these tests pin are stable.
+
+    Secret noise (the default) is checked by the generator contract and test_noise.py.
+    """
     data, schema = _table(which)
     options = PAIR_FAST if which == "pair" else FAST
-    return MSTGenerator(epsilon=epsilon, seed=seed, **options).fit(data, schema)
+    return MSTGenerator(epsilon=epsilon, seed=seed, reproducible_noise=True, **options).fit(
+        data, schema)
 
 
 def _bytes(frame: pd.DataFrame) -> bytes:
@@ -59,10 +64,10 @@ def test_sample_conforms_to_the_schema(which):
 
 
 @pytest.mark.parametrize("which", ["mixed", "randhie"])
-def test_same_seed_same_data_gives_byte_identical_samples(which):
-    # Setup: an independent second fit with the same seed
+def test_reproducible_noise_same_seed_same_data_gives_byte_identical_samples(which):
+    # Setup: an independent second fit with the same seed, noise seeded from it
     data, schema = _table(which)
-    again = MSTGenerator(epsilon=1.0, seed=3, **FAST).fit(data, schema)
+    again = MSTGenerator(epsilon=1.0, seed=3, reproducible_noise=True, **FAST).fit(data, schema)
     # Run
     first, second = _fit(which, 3).sample(N), again.sample(N)
     # Assert
@@ -168,7 +173,8 @@ def test_label_marginal_is_preserved_at_epsilon_four():
     # Setup
     data = mixed_table(3000)
     # Run
-    out = MSTGenerator(epsilon=4.0, seed=1, **FAST).fit(data, MIXED_SCHEMA).sample(3000)
+    out = MSTGenerator(epsilon=4.0, seed=1, reproducible_noise=True, **FAST).fit(
+        data, MIXED_SCHEMA).sample(3000)
     # Assert: the share of label 1 within 3 percentage points
     real = (data["label"].astype(int) == 1).mean()
     synthetic = (out["label"].astype(int) == 1).mean()

@@ -28,7 +28,8 @@ FULL = Policy.model_validate({
 
 GOOD = CandidateFacts(
     generator="dpsgd", epsilon_spent=2.0, delta=1e-6, preprocessing_private=True,
-    worst_attack_auc=0.55, tpr_at_fpr={0.01: 0.02, 0.001: 0.0}, epsilon_lb=0.4,
+    reproducible_noise=False, worst_attack_auc=0.55, tpr_at_fpr={0.01: 0.02, 0.001: 0.0},
+    epsilon_lb=0.4,
     disclosure={"singling_out": 0.01, "linkability": 0.0, "inference": 0.05},
     utility_ratio=0.9, utility_ratio_ci=(0.85, 0.95), lift=0.01, subgroup_gap=0.05,
 )
@@ -213,11 +214,53 @@ def test_data_derived_preprocessing_voids_a_dp_claim():
     assert "the DP guarantee does not hold" in verdict.violations[0].message
 
 
+def test_noise_reproducible_from_the_log_voids_a_dp_claim():
+    # Run
+    verdict = decide(FULL, replace(GOOD, reproducible_noise=True))
+
+    # Assert
+    assert verdict.clauses == ("risk.reproducible_noise",)
+    assert "not differentially private against anyone who can read the log" in \
+        verdict.violations[0].message
+
+
+def test_unrecorded_noise_source_is_unverifiable():
+    # Run: a record written before noise sources were recorded
+    verdict = decide(FULL, replace(GOOD, reproducible_noise=None))
+
+    # Assert
+    assert verdict.clauses == ("risk.reproducible_noise",)
+    assert verdict.violations[0].unverifiable
+    assert "does not say where its noise came from" in verdict.violations[0].message
+
+
+@pytest.mark.parametrize("noise", [True, None])
+def test_a_sandbox_policy_accepts_reproducible_noise_and_says_so(noise):
+    # Setup
+    sandbox = FULL.model_copy(update={"risk": FULL.risk.model_copy(
+        update={"reproducible_noise": True})})
+
+    # Run
+    verdict = decide(sandbox, replace(GOOD, reproducible_noise=noise))
+
+    # Assert
+    assert verdict.eligible
+    assert any("risk.reproducible_noise" in note for note in verdict.notes)
+
+
+def test_non_private_candidates_need_no_noise_record():
+    # Run
+    verdict = decide(FULL, replace(GOOD, epsilon_spent=math.inf, reproducible_noise=None))
+
+    # Assert
+    assert "risk.reproducible_noise" not in verdict.clauses
+
+
 def test_every_violation_is_returned_in_policy_order():
     # Setup
     facts = CandidateFacts(generator="bad", epsilon_spent=9.0, delta=1e-3,
-                           preprocessing_private=False, worst_attack_auc=0.9,
-                           epsilon_lb=12.0, utility_ratio=0.1)
+                           preprocessing_private=False, reproducible_noise=True,
+                           worst_attack_auc=0.9, epsilon_lb=12.0, utility_ratio=0.1)
 
     # Run
     verdict = decide(FULL, facts)
@@ -228,7 +271,8 @@ def test_every_violation_is_returned_in_policy_order():
         "risk.privacy_audit", "risk.max_epsilon_lb_ratio",
         "risk.max_disclosure_risk.singling_out", "risk.max_disclosure_risk.linkability",
         "risk.max_disclosure_risk.inference", "risk.preprocessing",
-        "utility.min_utility_ratio", "utility.min_lift", "utility.max_subgroup_gap",
+        "risk.reproducible_noise", "utility.min_utility_ratio", "utility.min_lift",
+        "utility.max_subgroup_gap",
     )
 
 
