@@ -1,5 +1,8 @@
 """The Dask executor against real clusters on loopback: same seeds, byte-identical candidates.
 
+DP candidates are compared with ``reproducible_noise`` set (the research-sandbox option):
+by default their privacy noise comes from fresh OS entropy and no two fits agree.
+
 Two clusters: a ``distributed.LocalCluster`` (one worker process, one thread) and a
 scheduler and worker started as separate processes by the ``dask`` CLI modules, the way
 an operator would run them. Both must return exactly the rows the inline executor does.
@@ -34,7 +37,7 @@ START_TIMEOUT = 60.0
 POLICY = """\
 version: 1
 name: dask-test
-risk: {max_epsilon: 10, max_total_epsilon: 30, max_attack_auc: 1.0}
+risk: {max_epsilon: 10, max_total_epsilon: 30, max_attack_auc: 1.0, reproducible_noise: true}
 utility: {min_utility_ratio: 0.0}
 """
 
@@ -47,7 +50,8 @@ def _tasks() -> list[GenerationTask]:
                        schema_yaml=schema_yaml, train=train),
         GenerationTask(key="t/dp_vae/2/0", generator="dp_vae", epsilon=2.0, delta=1e-6,
                        seed=3, n_synthetic=200, schema_yaml=schema_yaml, train=train,
-                       options={"epochs": 2, "batch_size": 64, "hidden": 32}),
+                       options={"epochs": 2, "batch_size": 64, "hidden": 32,
+                                "reproducible_noise": True}),
     ]
 
 

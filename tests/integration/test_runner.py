@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
+import governance.generators.privacy.noise as noise
 from governance.audit.bundle import verify_bundle
-from governance.core.errors import BudgetExceededError
+from governance.core.errors import BudgetExceededError, InputError
+from governance.policy import decide
+from governance.policy.library import policy_path
+from governance.policy.loader import load_policy
+from governance.schemas.runs import candidate_public
 from governance.services.datasets import register_dataset
 from governance.services.demo import run_demo
 from governance.services.runs import RunRequest, execute_run, submit_run
-from governance.store.models import BudgetCharge, Candidate, Run
+from governance.services.runs.evaluate import candidate_facts
+from governance.services.runs.submit import candidate_seed
+from governance.store.models import AuditEvent, BudgetCharge, Candidate, Run
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 
 POLICY = """\
@@ -23,6 +31,8 @@ risk: {max_epsilon: 4, max_total_epsilon: 5, max_attack_auc: 1.0}
 utility: {min_utility_ratio: 0.0}
 """
 FAST = {"dp_vae": {"epochs": 2}}
+# Calibrating the noise dominates a tiny DP run; RDP at sample rate 1/8 calibrates in ~1 s.
+FASTER = {"dp_vae": {"epochs": 1, "batch_size": 64, "hidden": 32, "accountant": "rdp"}}
 
 
 @pytest.fixture
@@ -32,13 +42,19 @@ def people(gov, tmp_path):
     return register_dataset(gov, path=csv, schema=MIXED_SCHEMA, name="people", actor="owner")
 
 
-def _run(gov, ds, tmp_path, **kw):
+def _run(gov, ds, tmp_path, *, policy_text=POLICY, **kw):
     policy = tmp_path / "tight.yaml"
-    policy.write_text(POLICY)
+    policy.write_text(policy_text)
     req = RunRequest(dataset=ds.id, target="label", policy=policy, executor="inline",
-                     generator_options=FAST, **kw)
+                     generator_options=kw.pop("generator_options", FAST), **kw)
     run = submit_run(gov, req, actor="alice")
     return execute_run(gov, run.id)
+
+
+def _candidates(gov, run) -> dict[tuple[str, float | None], Candidate]:
+    with gov.session() as s:
+        cands = s.exec(select(Candidate).where(Candidate.run_id == run.id)).all()
+    return {(c.generator, c.epsilon_target): c for c in cands}
 
 
 def test_a_run_that_would_overspend_is_refused_before_anything_trains(gov, people, tmp_path):
@@ -58,16 +74,89 @@ def test_a_run_that_would_overspend_is_refused_before_anything_trains(gov, peopl
         assert len(s.exec(select(Candidate)).all()) == n_cands
 
 
-def test_same_seed_gives_byte_identical_candidates(gov, people, tmp_path):
-    hashes = []
-    for _ in range(2):
-        run = _run(gov, people, tmp_path, generators=["gaussian_copula", "dp_vae"],
-                   epsilons=[1.0], seed=7)
-        with gov.session() as s:
-            cands = s.exec(select(Candidate).where(Candidate.run_id == run.id)).all()
-            hashes.append(sorted((c.generator, c.artifact_sha256) for c in cands))
-    assert hashes[0] == hashes[1]
-    assert all(h for _, h in hashes[0])
+def _stored_bytes(gov) -> bytes:
+    """Every byte the installation keeps: database, artifacts, audit exports."""
+    roots = [gov.settings.home, gov.settings.audits_dir]
+    return b"".join(f.read_bytes() for root in roots if root.exists()
+                    for f in sorted(root.rglob("*")) if f.is_file())
+
+
+def test_same_seed_repeats_public_output_but_never_dp_noise(gov, people, tmp_path,
+                                                           monkeypatch):
+    # Setup: remember the OS entropy behind every noise stream, to look for it afterwards
+    drawn: list[int] = []
+    real = noise.fresh_entropy
+
+    def spy() -> int:
+        drawn.append(real())
+        return drawn[-1]
+
+    monkeypatch.setattr(noise, "fresh_entropy", spy)
+    # Run: two runs with one seed on one dataset
+    runs = [_run(gov, people, tmp_path, generators=["dp_vae"],
+                 epsilons=[1.0, math.inf], seed=7, generator_options=FASTER)
+            for _ in range(2)]
+    first, second = (_candidates(gov, run) for run in runs)
+    # Assert: the same splits and the same non-private artifact and evaluation
+    with gov.session() as s:
+        requested = [json.loads(e.payload) for e in s.exec(
+            select(AuditEvent).where(AuditEvent.kind == "run.requested")).all()]
+    assert requested[0]["split_sha256"] == requested[1]["split_sha256"]
+    control = ("dp_vae", None)  # the same model, trained without clipping or noise
+    assert first[control].artifact_sha256 == second[control].artifact_sha256
+    assert candidate_public(first[control]).summary == candidate_public(second[control]).summary
+    # ... and different DP artifacts, whose record says the noise was secret
+    dp = ("dp_vae", 1.0)
+    assert first[dp].artifact_sha256 != second[dp].artifact_sha256
+    assert first[dp].seed == second[dp].seed == candidate_seed(7, "dp_vae", 1.0)
+    public = candidate_public(first[dp])
+    assert public.privacy.reproducible_noise is False
+    assert noise.SECRET_NOTE in public.privacy.notes
+    assert "risk.reproducible_noise" not in public.verdict.clauses
+    # ... and the entropy behind the noise is stored nowhere, in any encoding
+    assert len(drawn) == 2
+    stored = _stored_bytes(gov)
+    for value in drawn:
+        for form in (str(value).encode(), f"{value:x}".encode(),
+                     value.to_bytes(16, "little"), value.to_bytes(16, "big")):
+            assert form not in stored
+
+
+SANDBOX = POLICY.replace("name: tight-budget", "name: sandbox").replace(
+    "max_attack_auc: 1.0}", "max_attack_auc: 1.0, reproducible_noise: true}")
+
+
+def test_a_sandbox_policy_makes_dp_noise_reproducible_and_release_policies_refuse_it(
+        gov, people, tmp_path):
+    # Run: two runs with one seed under a policy that sets risk.reproducible_noise
+    runs = [_run(gov, people, tmp_path, policy_text=SANDBOX, generators=["dp_vae"],
+                 epsilons=[1.0], seed=7, generator_options=FASTER) for _ in range(2)]
+    first, second = (_candidates(gov, run)[("dp_vae", 1.0)] for run in runs)
+    # Assert: bit-identical DP artifacts, and a record that says what that costs
+    assert first.artifact_sha256 == second.artifact_sha256
+    cand = candidate_public(first)
+    assert cand.privacy.reproducible_noise is True
+    assert noise.REPRODUCIBLE_NOTE in cand.privacy.notes
+    assert "risk.reproducible_noise" not in cand.verdict.clauses
+    assert any("risk.reproducible_noise" in note for note in cand.verdict.notes)
+    # ... which the default and strict policies refuse
+    for name in ("default", "strict"):
+        policy = load_policy(policy_path(name, directory=gov.settings.policies_dir))
+        facts = candidate_facts(privacy=cand.privacy, attack=cand.attack,
+                                utility=cand.utility, policy=policy.policy)
+        verdict = decide(policy, facts)
+        assert "risk.reproducible_noise" in verdict.clauses, name
+        assert not verdict.eligible
+
+
+def test_a_request_cannot_set_reproducible_noise(gov, people, tmp_path):
+    # Run / Assert: refused before anything trains or is recorded
+    options = {"dp_vae": {"epochs": 2, "reproducible_noise": True}}
+    with pytest.raises(InputError, match="set by the policy"):
+        _run(gov, people, tmp_path, generators=["dp_vae"], epsilons=[1.0],
+             generator_options=options)
+    with gov.session() as s:
+        assert s.exec(select(Run)).all() == []
 
 
 def test_data_derived_schema_voids_the_dp_claim(gov, tmp_path):
