@@ -10,13 +10,20 @@ draws, DP-SGD's Poisson batch selection, private preprocessing) comes from ``noi
 which by default ignores the public seed and seeds NumPy's PCG64 with 128 bits from the
 operating system's CSPRNG (``secrets``). That entropy is never stored, logged or returned.
 
+PCG64 is a statistical generator, not a cryptographic one; its raw outputs are never
+released (only noisy counts fitted into a model, or a model trained on noisy gradients,
+and samples from those), and its 128-bit seed is never written anywhere.
+
 Only a policy with ``risk.reproducible_noise: true`` (research sandboxes) makes the noise
 reproducible from the logged seed; the candidate's record then says so and every policy
 without that flag refuses it.
 
-Torch's CPU generator is not used for noise: ``torch.Generator.manual_seed`` keeps only 32
-bits of its seed (measured: seeds ``s`` and ``s + 2**32`` give the same stream), and
-Opacus's ``secure_mode`` needs the ``torchcsprng`` package, which is not installed.
+Opacus's ``secure_mode`` would draw DP-SGD's randomness from a CSPRNG, but it needs the
+``torchcsprng`` package, which is not installed; and a ``torch.Generator`` seeded from
+the OS keeps only 32 bits of its seed (measured: seeds ``s`` and ``s + 2**32`` give the
+same stream). So DP-SGD's batch masks come from this stream, and its Gaussian noise from
+torch generators each seeded with 32 fresh bits of it, per tensor and step
+(``governance.generators.vae.dp_sgd.add_gaussian_noise``).
 
 >>> a, b = noise_rng(0, 1, reproducible=True), noise_rng(0, 1, reproducible=True)
 >>> a.random() == b.random()
@@ -44,8 +51,8 @@ OPTION = "reproducible_noise"
 REPRODUCIBLE_NOTE = ("noise reproducible from the logged seed: not differentially private "
                      "against anyone who can read the log")
 SECRET_NOTE = (
-    "privacy noise (noise, exponential-mechanism draws, DP-SGD batch selection, private "
-    f"preprocessing) drawn from NumPy's PCG64 seeded with {ENTROPY_BITS} bits of fresh "
+    "privacy randomness (noise, exponential-mechanism draws, DP-SGD batch selection, private "
+    f"preprocessing) keyed by a NumPy PCG64 stream seeded with {ENTROPY_BITS} bits of fresh "
     "operating-system entropy, never stored or logged; the logged seed reproduces only the "
     "public randomness (initialisation, sampling from the fitted model)")
 FLOATING_POINT_NOTE = (
