@@ -2,9 +2,10 @@
 
 Generators must give byte-identical samples for the same seed and data on the same
 machine, except for the privacy noise of DP generators, which comes from fresh OS
-entropy (``governance.generators.privacy.noise``) unless the policy asks otherwise. Torch, NumPy and ``random`` keep process-global state, so ``seeded`` seeds all
-three, pins torch to one thread with deterministic algorithms, and restores everything
-on exit so that a caller's own random streams are not disturbed.
+entropy (``governance.generators.privacy.noise``) unless the policy asks otherwise.
+Torch, NumPy and ``random`` keep process-global state, so ``seeded`` seeds all three,
+pins torch to one thread with deterministic algorithms, and restores everything on exit
+so that a caller's own random streams are not disturbed.
 """
 
 from __future__ import annotations
