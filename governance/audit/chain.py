@@ -13,6 +13,10 @@ Hash of event ``n``::
 where ``body`` holds ``seq``, ``created_at``, ``kind``, ``actor``, ``subject`` and
 ``payload``, and the genesis ``prev_hash`` is 32 zero bytes. The domain prefix keeps
 event hashes from ever colliding with checkpoint MACs or any other SHA-256 use.
+
+A stored payload must be exactly ``canonical_json`` of its value: the verifier refuses
+any other text for the same value (a duplicate key, spacing, key order, ``NaN``, a
+character written as an escape), so one hashed event has one stored form.
 """
 
 from __future__ import annotations
@@ -23,11 +27,13 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from governance.core.jsonsafe import canonical_json
+from governance.core.jsonsafe import NonCanonicalJSONError, canonical_json, canonical_text
 from governance.core.types import Record
 
 _loads = json.loads
 _enc = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes for a str
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              allow_nan=False).encode  # canonical_json of a parsed value
 
 EVENT_DOMAIN = b"governance.audit.event.v1\x00"
 CHECKPOINT_DOMAIN = b"governance.audit.checkpoint.v1\x00"
@@ -88,12 +94,10 @@ def verify_chain(events: Iterable[EventLike]) -> ChainReport:
     Events must come ordered by ``seq``; the chain must start at 1 with no gaps.
 
     Notes:
-        Speed: each event is first checked on a fast path that hashes the stored
-        payload text as it is (append_event stores canonical JSON) after ``json.loads``
-        has confirmed it is one complete JSON value, so the body bytes parse back
-        unambiguously and a matching hash proves they are the canonical bytes.
-        Only when that fails does the full re-canonicalisation run, which gives the
-        verdict and the reason; the hash format is unchanged.
+        Speed: each event is first checked on a fast path: ``json.loads`` and the C
+        encoder confirm that the stored payload is the canonical text of its value,
+        then the body is hashed around that text as it is. Only when that fails does
+        ``check_event`` run, which gives the verdict and the reason.
     """
     prev, prev_bytes, expected_seq, checked = GENESIS_HASH, bytes(32), 1, 0
     for ev in events:
@@ -123,8 +127,9 @@ def _fast_digest(ev: EventLike, expected_seq: int, prev: str, prev_bytes: bytes)
     fields = (ev.actor, ev.created_at, ev.kind, ev.subject)
     if not all(type(f) is str for f in fields):
         return None
-    try:
-        _loads(payload)  # one complete JSON value, or not on the fast path
+    try:  # the stored text must be the one canonical encoding of its own value
+        if _canonical(_loads(payload)) != payload:
+            return None
     except ValueError:
         return None
     text = _BODY % (_enc(ev.actor), _enc(ev.created_at), _enc(ev.kind), payload, seq,
@@ -139,18 +144,34 @@ def _check_one(ev: EventLike, expected_seq: int, prev: str) -> str | None:
                 "(deletion, insertion or reorder)")
     if ev.prev_hash != prev:
         return f"event {ev.seq} does not point at the hash of event {ev.seq - 1}"
+    return check_event(ev)
+
+
+def check_event(ev: EventLike) -> str | None:
+    """Whether one event's content matches its own hash, given its ``prev_hash``.
+
+    The stored payload must be byte for byte the canonical JSON of its value: a
+    re-encoded payload (duplicate key, spacing, key order, ``NaN``, escaped characters)
+    is refused even when its value is unchanged, so no two texts can stand for one
+    hashed event. Returns None when the event is sound, else the reason.
+    """
+    seq = ev.seq
+    if not isinstance(ev.payload, str):
+        return f"event {seq} has a payload that is not JSON text (altered)"
     try:
-        payload = json.loads(ev.payload)
-    except (TypeError, ValueError):
-        return f"event {ev.seq} has a payload that is not valid JSON (altered)"
-    body = event_body(seq=ev.seq, created_at=ev.created_at, kind=ev.kind, actor=ev.actor,
+        payload = canonical_text(ev.payload)
+    except NonCanonicalJSONError as exc:
+        return f"event {seq} has a payload that is not canonical JSON: {exc} (altered)"
+    except ValueError:
+        return f"event {seq} has a payload that is not valid JSON (altered)"
+    body = event_body(seq=seq, created_at=ev.created_at, kind=ev.kind, actor=ev.actor,
                       subject=ev.subject, payload=payload)
     try:
-        recomputed = hash_event(prev, body)
-    except ValueError:
-        return f"event {ev.seq} has a malformed hash field"
+        recomputed = hash_event(ev.prev_hash, body)
+    except (TypeError, ValueError):
+        return f"event {seq} has a malformed hash field"
     if recomputed != ev.hash:  # public values: no need for a constant-time compare
-        return f"event {ev.seq} was altered: its content no longer matches its hash"
+        return f"event {seq} was altered: its content no longer matches its hash"
     return None
 
 

@@ -105,3 +105,81 @@ def canonical_json(value: Any) -> bytes:
     """
     return json.dumps(to_jsonable(value, nan="string"), sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+class NonCanonicalJSONError(ValueError):
+    """JSON text that parses, but is not the one canonical encoding of its value."""
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              allow_nan=False)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise NonCanonicalJSONError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise NonCanonicalJSONError(f"number {text} overflows to infinity")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise NonCanonicalJSONError(f"non-finite constant {name} (not JSON)")
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """Parse JSON that a second reader cannot read differently.
+
+    Refuses duplicate object keys (readers disagree on which one wins), the non-JSON
+    constants ``NaN``/``Infinity`` and numbers too large for a double.
+
+    Raises:
+        NonCanonicalJSONError: for each of those (a ``ValueError``).
+        ValueError: for text that is not JSON at all.
+
+    >>> strict_loads('{"a":1}')
+    {'a': 1}
+    >>> strict_loads('{"a":1,"a":2}')
+    Traceback (most recent call last):
+    ...
+    governance.core.jsonsafe.NonCanonicalJSONError: duplicate key 'a'
+    """
+    return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
+                      parse_float=_finite)
+
+
+def canonical_text(text: str) -> Any:
+    """The value of ``text`` if ``text`` is exactly its canonical JSON, else raise.
+
+    Canonical JSON is what ``canonical_json`` writes: sorted keys, no whitespace, UTF-8
+    characters unescaped, numbers as Python writes them. A value has exactly one
+    canonical text, so a stored text that passes cannot have been re-encoded.
+
+    Raises:
+        NonCanonicalJSONError: naming what is wrong (duplicate key, NaN, re-encoding).
+        ValueError: for text that is not JSON.
+
+    >>> canonical_text('{"a":1,"b":[true,null]}')
+    {'a': 1, 'b': [True, None]}
+    >>> canonical_text('{"b":1,"a":2}')  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    governance.core.jsonsafe.NonCanonicalJSONError: not canonical JSON (spacing, key order, ...
+    """
+    value = json.loads(text)
+    try:
+        if _CANONICAL.encode(value) == text:  # the common case: one C-speed round trip
+            return value
+    except ValueError:
+        pass
+    value = strict_loads(text)  # names a duplicate key or a non-finite number
+    raise NonCanonicalJSONError("not canonical JSON (spacing, key order, number or escape "
+                                "spelling differ from the canonical encoding)")
