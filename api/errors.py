@@ -40,6 +40,7 @@ STATUS: list[tuple[type[e.GovernanceError], int]] = [
     (e.IntegrityError, 500),
     (e.AccountingError, 500),
     (e.ArtifactUnavailableError, 503),
+    (e.ConfigurationError, 500),
 ]
 
 #: An absolute POSIX path of two or more segments (API routes such as /v1/... excepted).

@@ -6,7 +6,8 @@ Prints figures, asserts nothing.
   ``--events`` events: a bit flip in any stored field, deletion, swap, reorder of a
   window, a forged insert hashed onto its predecessor (later events keep or shift their
   seq), a re-hash of everything after an altered event, tail truncation. The auditor
-  runs ``verify_chain`` plus ``check_checkpoint`` (HMAC checkpoint of the clean chain).
+  runs ``verify_chain`` plus ``check_log`` against a signed checkpoint of the clean chain
+  (C2SP note, Ed25519, RFC 6962 Merkle root).
   Bit flips that leave the hashed content identical (``e``->``E`` in a float exponent
   parses to the same value) change no recorded fact and are counted apart.
 * clean: ``--clean`` independently built clean chains with their checkpoints; every
@@ -15,8 +16,8 @@ Prints figures, asserts nothing.
   ``--threads`` writer threads, on SQLite (temporary home) and PostgreSQL (a fresh
   database on 127.0.0.1:5432, dropped afterwards; skipped when unreachable), checking
   that seq is exactly 1..N and that ``verify_log`` passes.
-* verify: events/s of ``verify_chain`` in memory (best of 3) and of ``verify_log``
-  reading from each database.
+* verify: events/s of ``verify_chain`` in memory (best of 3), of checking a checkpoint
+  (Merkle root over every event), and of ``verify_log`` reading from each database.
 
 Usage: python bench/bench_ledger.py [--events 200] [--mutations 10000] [--clean 1000]
        [--appends 2000] [--threads 16] [--per-thread 200] [--verify-events 200000]
@@ -46,15 +47,36 @@ sys.path.insert(0, str(ROOT))
 from governance.audit.chain import (  # noqa: E402
     GENESIS_HASH,
     canonical_json,
-    check_checkpoint,
     event_body,
     hash_event,
-    sign_checkpoint,
     verify_chain,
 )
+from governance.audit.checkpoint import (  # noqa: E402
+    Checkpoint,
+    check_log,
+    event_leaves,
+    open_checkpoint,
+    sign_checkpoint,
+)
+from governance.audit.note import generate_signer  # noqa: E402
 
 PG_ADMIN = os.environ.get("GOVERNANCE_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
-KEY = "bench-checkpoint-key"
+SIGNER = generate_signer("synth-governance/bench")
+
+
+def checkpoint_of(events: list[Ev]) -> Checkpoint:
+    """A signed checkpoint of ``events``, opened as an auditor would."""
+    note = sign_checkpoint(signer=SIGNER, leaves=event_leaves(e.hash for e in events))
+    return open_checkpoint(note, SIGNER.verifier)
+
+
+def check_checkpoint(cp: Checkpoint, events: list[Ev]) -> str | None:
+    """None when ``events`` extend the checkpoint, else why not."""
+    try:
+        leaves = event_leaves(e.hash for e in events)
+    except ValueError:  # a mutated hash field that is not hex
+        return "malformed hash"
+    return check_log(cp, leaves)
 
 
 @dataclass(frozen=True)
@@ -163,7 +185,7 @@ def tamper(n_events: int, n_mutations: int, seed: int) -> None:
     """Mutate a clean chain ``n_mutations`` times and count what the auditor catches."""
     rng = random.Random(seed)
     clean = build_chain(n_events, seed=seed)
-    cp = sign_checkpoint(tree_size=len(clean), head_hash=clean[-1].hash, key=KEY)
+    cp = checkpoint_of(clean)
     by_kind: Counter[str] = Counter()
     caught: Counter[str] = Counter()
     chain_only: Counter[str] = Counter()
@@ -177,7 +199,7 @@ def tamper(n_events: int, n_mutations: int, seed: int) -> None:
         by_kind[kind] += 1
         ok = verify_chain(events).ok
         chain_only[kind] += not ok
-        caught[kind] += (not ok) or check_checkpoint(cp, key=KEY, events=events) is not None
+        caught[kind] += (not ok) or check_checkpoint(cp, events) is not None
     seconds = time.perf_counter() - t
     total, found = sum(by_kind.values()), sum(caught.values())
     print(f"tamper: {n_mutations} mutations of a {n_events}-event chain in {seconds:.1f} s")
@@ -194,9 +216,8 @@ def clean_chains(n_chains: int, n_events: int, seed: int) -> None:
     alarms, t = 0, time.perf_counter()
     for i in range(n_chains):
         events = build_chain(n_events, seed=seed * 100_003 + i + 1)
-        cp = sign_checkpoint(tree_size=len(events), head_hash=events[-1].hash, key=KEY)
-        alarms += (not verify_chain(events).ok
-                   or check_checkpoint(cp, key=KEY, events=events) is not None)
+        cp = checkpoint_of(events)
+        alarms += (not verify_chain(events).ok or check_checkpoint(cp, events) is not None)
     print(f"clean: {n_chains} clean chains of {n_events} events: {alarms} false alarms "
           f"({time.perf_counter() - t:.1f} s)")
 
@@ -208,6 +229,10 @@ def verify_rate(n_events: int) -> None:
     assert verify_chain(events).ok
     print(f"verify_chain: {n_events} events, best of 3: {best:.3f} s = "
           f"{n_events / best:,.0f} events/s")
+    cp = checkpoint_of(events)
+    best = min(_timed(lambda: check_checkpoint(cp, events)) for _ in range(3))
+    print(f"checkpoint check (Merkle root of {n_events} event hashes), best of 3: "
+          f"{best:.3f} s = {n_events / best:,.0f} events/s")
 
 
 def _timed(fn: object) -> float:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import MAX_OFFSET, Auditor, Gov, Reader
 from governance.schemas.audit import EventsPublic, LineagePublic
 from governance.services import audit
-from governance.services.audit import ChainReport
+from governance.services.audit import ChainReport, PublicKey
 from governance.services.lineage import lineage
 
 router = APIRouter(prefix="/v1", tags=["audit"])
@@ -19,6 +19,12 @@ router = APIRouter(prefix="/v1", tags=["audit"])
 def verify(gov: Gov, _key: Reader) -> ChainReport:
     """Verify the whole hash chain."""
     return audit.verify(gov)
+
+
+@router.get("/audit/pubkey", response_model=PublicKey)
+def pubkey(gov: Gov, _key: Auditor) -> PublicKey:
+    """The installation's public audit key, which checkpoints and bundles verify against."""
+    return audit.public_key(gov)
 
 
 @router.get("/audit/events", response_model=EventsPublic)

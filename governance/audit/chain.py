@@ -3,8 +3,9 @@ r"""The audit log's hash chain: pure functions over canonical JSON.
 Every event is hashed together with the hash of the event before it, so altering,
 deleting, inserting or reordering any stored event breaks every hash after it.
 A bare chain cannot detect the deletion of its newest events (the shorter chain is
-still a valid chain) nor a wholesale rewrite; signed checkpoints (tree size and head
-hash under an HMAC key kept outside the database) close both gaps.
+still a valid chain) nor a wholesale rewrite; signed checkpoints (``audit.checkpoint``:
+the tree size and Merkle root of the event hashes, signed with the installation's
+Ed25519 key) close both gaps.
 
 Hash of event ``n``::
 
@@ -12,7 +13,7 @@ Hash of event ``n``::
 
 where ``body`` holds ``seq``, ``created_at``, ``kind``, ``actor``, ``subject`` and
 ``payload``, and the genesis ``prev_hash`` is 32 zero bytes. The domain prefix keeps
-event hashes from ever colliding with checkpoint MACs or any other SHA-256 use.
+event hashes from ever colliding with Merkle tree nodes or any other SHA-256 use.
 
 A stored payload must be exactly ``canonical_json`` of its value: the verifier refuses
 any other text for the same value (a duplicate key, spacing, key order, ``NaN``, a
@@ -22,7 +23,6 @@ character written as an escape), so one hashed event has one stored form.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
@@ -36,21 +36,28 @@ _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
                               allow_nan=False).encode  # canonical_json of a parsed value
 
 EVENT_DOMAIN = b"governance.audit.event.v1\x00"
-CHECKPOINT_DOMAIN = b"governance.audit.checkpoint.v1\x00"
 GENESIS_HASH = "0" * 64
 
 
 class EventLike(Protocol):
-    """What ``verify_chain`` needs of a stored event."""
+    """What ``verify_chain`` needs of a stored event (read-only)."""
 
-    seq: int
-    created_at: str
-    kind: str
-    actor: str
-    subject: str
-    payload: str
-    prev_hash: str
-    hash: str
+    @property
+    def seq(self) -> int: ...  # noqa: D102
+    @property
+    def created_at(self) -> str: ...  # noqa: D102
+    @property
+    def kind(self) -> str: ...  # noqa: D102
+    @property
+    def actor(self) -> str: ...  # noqa: D102
+    @property
+    def subject(self) -> str: ...  # noqa: D102
+    @property
+    def payload(self) -> str: ...  # noqa: D102
+    @property
+    def prev_hash(self) -> str: ...  # noqa: D102
+    @property
+    def hash(self) -> str: ...  # noqa: D102
 
 
 def event_body(
@@ -172,35 +179,4 @@ def check_event(ev: EventLike) -> str | None:
         return f"event {seq} has a malformed hash field"
     if recomputed != ev.hash:  # public values: no need for a constant-time compare
         return f"event {seq} was altered: its content no longer matches its hash"
-    return None
-
-
-def sign_checkpoint(*, tree_size: int, head_hash: str, key: str) -> dict[str, Any]:
-    """A checkpoint of the log's size and head under an HMAC-SHA-256 key.
-
-    Stored outside the database, it lets a verifier detect truncation of the newest
-    events and any rewrite of history up to ``tree_size``.
-    """
-    message = CHECKPOINT_DOMAIN + canonical_json({"tree_size": tree_size, "head_hash": head_hash})
-    mac = hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
-    return {"version": 1, "tree_size": tree_size, "head_hash": head_hash,
-            "algorithm": "HMAC-SHA256", "mac": mac}
-
-
-def check_checkpoint(
-    checkpoint: Mapping[str, Any], *, key: str, events: list[EventLike]
-) -> str | None:
-    """Return None when ``events`` are consistent with the checkpoint, else the reason."""
-    try:
-        size, head = int(checkpoint["tree_size"]), str(checkpoint["head_hash"])
-        expected = sign_checkpoint(tree_size=size, head_hash=head, key=key)["mac"]
-        if not hmac.compare_digest(expected, str(checkpoint["mac"])):
-            return "the checkpoint's signature does not verify (wrong key or forged checkpoint)"
-    except (KeyError, TypeError, ValueError):
-        return "the checkpoint file is malformed; it needs tree_size, head_hash and mac"
-    if len(events) < size:
-        return (f"the log has {len(events)} events but the checkpoint saw {size}: "
-                "the newest events were deleted")
-    if events[size - 1].hash != head if size else False:
-        return f"event {size} no longer has the checkpointed hash: history was rewritten"
     return None

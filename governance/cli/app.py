@@ -12,6 +12,7 @@ import os
 import sys
 
 import typer
+from pydantic import ValidationError
 from rich.markup import escape
 
 from governance.cli.commands import audit, datasets, decisions, misc, runs
@@ -52,6 +53,11 @@ def main(argv: list[str] | None = None) -> None:
         err.print(f"[red]error:[/] {escape(exc.format_message())} (see 'govern --help')")
         sys.exit(2)
     except Exception as exc:
+        if isinstance(exc, ValidationError) and exc.title == "Settings":  # the operator's fix
+            problems = "; ".join(str(e["msg"]).removeprefix("Value error, ")
+                                 for e in exc.errors())
+            err.print(f"[red]error:[/] invalid settings: {escape(problems)}")
+            sys.exit(2)
         if os.environ.get("GOVERNANCE_DEBUG"):
             raise
         err.print(f"[red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} (this is "

@@ -6,10 +6,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_CHECKPOINT_KEY = "dev-only-checkpoint-key-change-me"
+#: The shortest audit-signing secret accepted in ``GOVERNANCE_CHECKPOINT_KEY`` (bytes).
+MIN_SIGNING_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -24,7 +25,11 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path(".governance"))
     database_url: str | None = None
     environment: Literal["development", "test", "production"] = "development"
-    checkpoint_key: str = DEV_CHECKPOINT_KEY
+    # The installation's Ed25519 audit-signing key (checkpoints, bundles): by default a
+    # key generated on first use at <home>/keys/audit-signing.key (0600). Set one of:
+    signing_key_file: Path | None = None  # a signer key file (note format), 0600
+    checkpoint_key: SecretStr | None = None  # a >= 32-byte secret the key is derived from
+    api_key: SecretStr | None = None  # the API key CLI decisions act as (or --key-file)
     audits_dir: Path = Field(default=Path("audits"))
     policies_dir: Path = Field(default=Path("policies"))
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
@@ -36,13 +41,23 @@ class Settings(BaseSettings):
     openlineage_url: str | None = None  # Marquez-style endpoint; events also go to a file
 
     @model_validator(mode="after")
-    def _refuse_unsafe_defaults(self) -> Settings:
-        if self.environment == "production" and self.checkpoint_key == DEV_CHECKPOINT_KEY:
-            raise ValueError(
-                "GOVERNANCE_CHECKPOINT_KEY still has its development default; "
-                "set a secret key before running with GOVERNANCE_ENVIRONMENT=production"
-            )
+    def _refuse_unsafe_keys(self) -> Settings:
+        if self.checkpoint_key is not None:
+            size = len(self.checkpoint_key.get_secret_value().encode())
+            if size < MIN_SIGNING_SECRET_BYTES:
+                raise ValueError(
+                    f"GOVERNANCE_CHECKPOINT_KEY is {size} bytes; an audit-signing secret needs "
+                    f"at least {MIN_SIGNING_SECRET_BYTES} random bytes (or unset it: the "
+                    "installation then generates its own key under GOVERNANCE_HOME)")
+            if self.signing_key_file is not None:
+                raise ValueError("set GOVERNANCE_CHECKPOINT_KEY or GOVERNANCE_SIGNING_KEY_FILE, "
+                                 "not both: they name two different audit-signing keys")
         return self
+
+    @property
+    def resolved_signing_key_file(self) -> Path:
+        """Where the audit-signing key lives (generated there on first use by default)."""
+        return self.signing_key_file or self.home / "keys" / "audit-signing.key"
 
     @property
     def resolved_database_url(self) -> str:

@@ -24,7 +24,8 @@ Hierarchy::
     ├── BudgetExceededError                the run would overspend the privacy budget -> 409
     ├── AccountingError                    a privacy accountant failed for a run     -> 500
     ├── IntegrityError                     audit chain or artifact hash mismatch     -> 5xx
-    └── ArtifactUnavailableError           stored data cannot be served just now     -> 503
+    ├── ArtifactUnavailableError           stored data cannot be served just now     -> 503
+    └── ConfigurationError                 the installation's own setup is unsafe or broken -> 500
 
     GovernanceWarning (UserWarning)
     └── UntrustedSignalWarning             a metric ran but its signal cannot be trusted
@@ -153,6 +154,16 @@ class ArtifactUnavailableError(GovernanceError):
     """
 
     code = "artifact_unavailable"
+
+
+class ConfigurationError(GovernanceError):
+    """The installation's own setup is unsafe or broken (a key file others may read).
+
+    An operator has to fix it; callers of the API only learn that the server is
+    misconfigured.
+    """
+
+    code = "misconfigured"
 
 
 class GovernanceWarning(UserWarning):

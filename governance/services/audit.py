@@ -2,47 +2,96 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 from sqlalchemy import text
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from governance.audit.bundle import verify_bundle
-from governance.audit.chain import ChainReport, check_checkpoint, sign_checkpoint
+from governance.audit.bundle import BundleReport, verify_bundle
+from governance.audit.chain import ChainReport
+from governance.audit.checkpoint import (
+    check_log,
+    event_leaves,
+    open_checkpoint,
+    sign_checkpoint,
+)
+from governance.audit.note import Verifier
+from governance.core.config import Settings
 from governance.core.errors import IntegrityError
 from governance.core.types import Record
 from governance.schemas.audit import EventPublic, EventsPublic
 from governance.services.context import Governance
-from governance.store.auditlog import iter_events, verify_log
+from governance.services.signing import installation_signer, installation_verifier
+from governance.store.auditlog import event_hashes, verify_log
 from governance.store.models import AuditEvent
 
-__all__ = ["ChainReport", "events_page", "verify", "verify_bundle", "write_checkpoint"]
+__all__ = ["BundleReport", "ChainReport", "PublicKey", "check_bundle", "events_page",
+           "public_key", "verify", "write_checkpoint"]
 
 
-def verify(gov: Governance, *, checkpoint: Any = None) -> ChainReport:
-    """Verify the whole chain, and against a signed checkpoint when one is given."""
+def verify(gov: Governance, *, checkpoint: str | bytes | None = None,
+           verifier: Verifier | None = None) -> ChainReport:
+    """Verify the whole chain, and against a signed checkpoint when one is given.
+
+    The checkpoint's signature is checked with ``verifier`` (default: this
+    installation's key); then the first ``size`` events must hash to its root.
+    """
     with gov.session() as s:
         report = verify_log(s)
-        if checkpoint is not None and report.ok:
-            reason = check_checkpoint(checkpoint, key=gov.settings.checkpoint_key,
-                                      events=list(iter_events(s)))
-            if reason:
-                report = report.model_copy(update={"ok": False, "reason": reason})
+        if checkpoint is None or not report.ok:
+            return report
+        reason = _against(s, report, checkpoint, verifier or installation_verifier(gov.settings))
+    if reason:
+        report = report.model_copy(update={"ok": False, "reason": reason})
     return report
 
 
-def write_checkpoint(gov: Governance) -> dict[str, Any]:
-    """A signed checkpoint of the log's size and head hash.
+def _against(s: Session, report: ChainReport, note: str | bytes, verifier: Verifier) -> str | None:
+    try:
+        cp = open_checkpoint(note, verifier)
+    except IntegrityError as exc:
+        return f"the checkpoint does not verify: {exc.message}"
+    return check_log(cp, event_leaves(event_hashes(s, upto=report.head_seq)))
+
+
+def write_checkpoint(gov: Governance) -> str:
+    """A signed checkpoint (C2SP signed note) of the log's size and Merkle root.
 
     Raises:
         IntegrityError: the log does not verify (a broken log is never checkpointed).
     """
+    signer = installation_signer(gov.settings)
     with gov.session() as s:
         report = verify_log(s)
-    if not report.ok:
-        raise IntegrityError(f"refusing to checkpoint a broken log: {report.reason}")
-    return sign_checkpoint(tree_size=report.head_seq, head_hash=report.head_hash,
-                           key=gov.settings.checkpoint_key)
+        if not report.ok:
+            raise IntegrityError(f"refusing to checkpoint a broken log: {report.reason}")
+        leaves = event_leaves(event_hashes(s, upto=report.head_seq))
+    return sign_checkpoint(signer=signer, leaves=leaves)
+
+
+class PublicKey(Record):
+    """The installation's audit-signing public key, as a note verifier key."""
+
+    name: str
+    key_id: str
+    algorithm: str
+    verifier_key: str
+
+
+def public_key(gov: Governance) -> PublicKey:
+    """The installation's public key (the key pair is created on first use)."""
+    v = installation_signer(gov.settings).verifier
+    return PublicKey(name=v.name, key_id=v.key_id.hex(), algorithm="Ed25519",
+                     verifier_key=v.text)
+
+
+def check_bundle(settings: Settings, path: Path, *, verifier: Verifier | None = None
+                 ) -> BundleReport:
+    """Verify an exported bundle against ``verifier`` or this installation's key.
+
+    Needs no database: an auditor's machine passes the signer's public key.
+    """
+    return verify_bundle(path, verifier or installation_verifier(settings))
 
 
 def events_page(gov: Governance, *, after: int, limit: int) -> EventsPublic:

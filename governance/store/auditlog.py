@@ -85,3 +85,10 @@ def events_for(session: Session, subjects: set[str]) -> list[AuditEvent]:
         select(AuditEvent).where(col(AuditEvent.subject).in_(sorted(subjects)))
         .order_by(col(AuditEvent.seq))
     ).all())
+
+
+def event_hashes(session: Session, *, upto: int) -> list[str]:
+    """The hashes of events 1..``upto``, in order (the leaves of checkpoints)."""
+    return list(session.exec(
+        select(AuditEvent.hash).where(AuditEvent.seq <= upto).order_by(col(AuditEvent.seq))
+    ).all())

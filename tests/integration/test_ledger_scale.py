@@ -12,32 +12,48 @@ import pytest
 from sqlmodel import col, select
 
 from bench.bench_ledger import MUTATIONS, build_chain, content_equal, mutate
-from governance.audit.chain import (
-    canonical_json,
-    check_checkpoint,
-    event_body,
-    hash_event,
+from governance.audit.chain import canonical_json, event_body, hash_event, verify_chain
+from governance.audit.checkpoint import (
+    Checkpoint,
+    check_log,
+    event_leaves,
+    open_checkpoint,
     sign_checkpoint,
-    verify_chain,
 )
+from governance.audit.note import generate_signer
 from governance.core.config import Settings
 from governance.services.context import Governance
 from governance.store.auditlog import append_event, iter_events, verify_log
 from governance.store.models import AuditEvent, AuditHead
 
-KEY = "test-checkpoint-key"
+SIGNER = generate_signer("synth-governance/test")
+
+
+def checkpoint_of(events) -> Checkpoint:
+    """A signed checkpoint of ``events``, opened with the signer's public key."""
+    note = sign_checkpoint(signer=SIGNER, leaves=event_leaves(e.hash for e in events))
+    return open_checkpoint(note, SIGNER.verifier)
+
+
+def check_checkpoint(cp: Checkpoint, events) -> str | None:
+    """Whether ``events`` extend the checkpoint (None) or why not."""
+    try:
+        leaves = event_leaves(e.hash for e in events)
+    except ValueError:  # a mutated hash field that is not hex
+        return "malformed hash"
+    return check_log(cp, leaves)
 
 
 def _audit(events, cp) -> bool:
     """The auditor's check: True when tampering is detected."""
-    return not verify_chain(events).ok or check_checkpoint(cp, key=KEY, events=events) is not None
+    return not verify_chain(events).ok or check_checkpoint(cp, events) is not None
 
 
 def test_a_thousand_random_mutations_are_all_detected():
     # Setup
     rng = random.Random(2026)
     clean = build_chain(120, seed=7)
-    cp = sign_checkpoint(tree_size=len(clean), head_hash=clean[-1].hash, key=KEY)
+    cp = checkpoint_of(clean)
     seen: Counter[str] = Counter()
     missed: list[str] = []
 
@@ -60,14 +76,14 @@ def test_tail_truncation_and_rewrites_need_the_checkpoint(kind):
     # Setup: these two leave a chain that is valid on its own.
     rng = random.Random(1)
     clean = build_chain(60, seed=3)
-    cp = sign_checkpoint(tree_size=60, head_hash=clean[-1].hash, key=KEY)
+    cp = checkpoint_of(clean)
     got = None
     while got != kind:
         got, events = mutate(clean, rng)
 
     # Run / Assert
     assert verify_chain(events).ok
-    assert check_checkpoint(cp, key=KEY, events=events) is not None
+    assert check_checkpoint(cp, events) is not None
 
 
 def test_clean_chains_raise_no_false_alarm():
@@ -75,7 +91,7 @@ def test_clean_chains_raise_no_false_alarm():
     alarms = 0
     for seed in range(200):
         events = build_chain(50 + seed % 7, seed=seed)
-        cp = sign_checkpoint(tree_size=len(events), head_hash=events[-1].hash, key=KEY)
+        cp = checkpoint_of(events)
         alarms += _audit(events, cp)
 
     # Assert
@@ -142,7 +158,7 @@ def test_sql_level_tampering_is_detected(any_gov, mutation):
     _append(any_gov, 10, "t")
     with any_gov.session() as s:
         events = list(iter_events(s))
-    cp = sign_checkpoint(tree_size=10, head_hash=events[-1].hash, key=KEY)
+    cp = checkpoint_of(events)
 
     # Run
     with any_gov.engine.begin() as conn:
@@ -155,9 +171,9 @@ def test_sql_level_tampering_is_detected(any_gov, mutation):
         report = verify_log(s)
 
     # Assert
-    assert not report.ok or check_checkpoint(cp, key=KEY, events=stored) is not None
+    assert not report.ok or check_checkpoint(cp, stored) is not None
     if mutation == "truncate_and_fix_head":
-        assert report.ok and "deleted" in check_checkpoint(cp, key=KEY, events=stored)
+        assert report.ok and "deleted" in check_checkpoint(cp, stored)
 
 
 def _concurrent_appends(gov: Governance, writers: int, per_writer: int) -> None:

@@ -21,6 +21,7 @@ from governance.services.demo import run_demo
 from governance.services.runs import RunRequest, execute_run, submit_run
 from governance.services.runs.evaluate import candidate_facts
 from governance.services.runs.submit import candidate_seed
+from governance.services.signing import installation_signer
 from governance.store.models import AuditEvent, BudgetCharge, Candidate, Run
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 
@@ -192,7 +193,8 @@ def test_demo_smoke(gov):
     assert len(summary["run"]["candidates"]) == 2
     assert Path(summary["plot"]).read_bytes()[:4] == b"\x89PNG"
     assert (Path(summary["bundle"]) / "manifest.json").is_file()
-    assert verify_bundle(Path(summary["bundle"])) == []
+    report = verify_bundle(Path(summary["bundle"]), installation_signer(gov.settings).verifier)
+    assert report.ok, report.problems
 
 
 SHADOW_POLICY = """\

@@ -15,6 +15,7 @@ from api.ratelimit import RateLimiter, get_rate_limiter
 from governance.core.config import get_settings
 from governance.services.context import Governance
 from tests.utils.api import make_key
+from tests.utils.scenario import ScenarioBuilder, World, loose_policy
 
 
 @pytest.fixture
@@ -45,3 +46,17 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
     return folder
+
+
+@pytest.fixture(scope="session")
+def undecided_world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    """One finished run under a quorum-of-two policy, nothing decided yet (built once).
+
+    Keys: requester ``req``, approvers ``appr1`` and ``appr2``, auditor ``aud``, admin
+    ``adm``. Tests work on ``world.clone(tmp_path)``.
+    """
+    return (ScenarioBuilder(tmp_path_factory.mktemp("security-world"), rows=400)
+            .keys(req="requester", appr1="approver", appr2="approver", aud="auditor",
+                  adm="admin")
+            .run("req", policy=loose_policy("security", quorum=2, consumers="req"))
+            .build())

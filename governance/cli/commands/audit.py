@@ -2,70 +2,93 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from governance.cli.common import open_governance
 from governance.cli.output import JsonOpt, emit_json, err, fmt, out
+from governance.core.config import get_settings
 from governance.core.errors import InputError
 from governance.services import audit
 from governance.services.bundles import export_bundle
 from governance.services.lineage import lineage
+from governance.services.signing import read_verifier
 
 app = typer.Typer(no_args_is_help=True, help="Verify and export the audit log.")
 
 
-def _read_json(path: Path) -> Any:
+def _read_text(path: Path, what: str) -> str:
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read JSON from {path}: {exc}") from None
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the {what} {path}: {exc}") from None
+
+
+PubkeyOpt = Annotated[Path | None, typer.Option(
+    "--pubkey", help="Verifier key file to trust (default: this installation's key).")]
 
 
 @app.command("verify")
 def audit_verify(
     checkpoint: Annotated[Path | None, typer.Option(help="Signed checkpoint file.")] = None,
     bundle: Annotated[Path | None, typer.Option(help="Verify an exported bundle offline.")] = None,
+    pubkey: PubkeyOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Verify the hash chain; exit 1 naming the first bad event."""
+    """Verify the hash chain (or a bundle); exit 1 naming the first problem."""
+    verifier = read_verifier(pubkey) if pubkey is not None else None
     if bundle is not None:
-        problems = audit.verify_bundle(bundle)
-        doc: dict[str, Any] = {"ok": not problems, "bundle": str(bundle), "problems": problems}
+        doc = audit.check_bundle(get_settings(), bundle, verifier=verifier).as_dict()
     else:
-        cp = _read_json(checkpoint) if checkpoint is not None else None
-        doc = audit.verify(open_governance(), checkpoint=cp).as_dict()
+        note = _read_text(checkpoint, "checkpoint") if checkpoint is not None else None
+        doc = audit.verify(open_governance(), checkpoint=note, verifier=verifier).as_dict()
         if checkpoint is not None:
             doc["checkpoint"] = str(checkpoint)
     if json_:
         emit_json(doc)
     elif doc["ok"]:
         out.print(f"audit log intact: {doc.get('checked', '')} events verified"
-                  if bundle is None else f"bundle {bundle} verifies")
+                  if bundle is None else
+                  f"bundle {bundle} verifies: {doc['events']} events of a signed log of "
+                  f"{doc['tree_size']}, key {doc['key']}")
     else:
         msg = doc.get("reason") or "; ".join(doc.get("problems", []))
-        err.print(f"[red]audit verification FAILED:[/] {msg}")
+        err.print(f"audit verification FAILED: {msg}", markup=False)
     raise typer.Exit(0 if doc["ok"] else 1)
 
 
 @app.command("checkpoint")
 def audit_checkpoint(out_file: Annotated[Path, typer.Option("--out", help="Where to write it.")],
                      json_: JsonOpt = False) -> None:
-    """Write a signed checkpoint of the log's size and head hash (keep it elsewhere)."""
-    cp = audit.write_checkpoint(open_governance())
-    out_file.write_text(json.dumps(cp, indent=2) + "\n")
-    emit_json(cp) if json_ else out.print(f"checkpoint of {cp['tree_size']} events -> {out_file}")
+    """Write a signed checkpoint (C2SP signed note) of the log; keep it elsewhere."""
+    note = audit.write_checkpoint(open_governance())
+    out_file.write_text(note, encoding="utf-8")
+    size = int(note.split("\n")[1])
+    if json_:
+        emit_json({"checkpoint": note, "tree_size": size, "file": str(out_file)})
+    else:
+        out.print(f"checkpoint of {size} events -> {out_file}")
+
+
+@app.command("pubkey")
+def audit_pubkey(out_file: Annotated[Path | None, typer.Option(
+                     "--out", help="Also write the verifier key to this file.")] = None,
+                 json_: JsonOpt = False) -> None:
+    """Print the installation's public audit key (a note verifier key; created on first use)."""
+    key = audit.public_key(open_governance())
+    if out_file is not None:
+        out_file.write_text(key.verifier_key + "\n", encoding="utf-8")
+    emit_json(key) if json_ else out.print(key.verifier_key, markup=False, soft_wrap=True)
 
 
 @app.command("export")
-def audit_export(ref: Annotated[str, typer.Argument(help="Release or run id.")],
+def audit_export(ref: Annotated[str, typer.Argument(help="Release, candidate or run id.")],
                  out_dir: Annotated[Path | None,
                                     typer.Option("--out", help="Bundle folder.")] = None,
                  json_: JsonOpt = False) -> None:
-    """Write an audit bundle to audits/<id>/."""
+    """Write a signed audit bundle to audits/<id>/."""
     path = export_bundle(open_governance(), ref, out_dir=out_dir)
     emit_json({"bundle": str(path)}) if json_ else out.print(f"audit bundle: {path}")
 
