@@ -9,7 +9,7 @@ from api.deps import reject_unknown_query
 from api.jobs import lifespan
 from api.ratelimit import enforce_rate_limit
 from api.responses import CodecJSONResponse
-from api.routes import audits, candidates, datasets, health, policies, releases, runs
+from api.routes import audits, candidates, datasets, health, keys, policies, releases, runs
 from api.security import SecurityHeadersMiddleware
 
 app = FastAPI(
@@ -27,7 +27,7 @@ errors.install(app)
 app.add_middleware(SecurityHeadersMiddleware)
 app.include_router(health.router)
 app.include_router(docs.router)
-for module in (datasets, runs, candidates, releases, audits, policies):
+for module in (datasets, runs, candidates, releases, audits, policies, keys):
     app.include_router(module.router,
                        dependencies=[Depends(enforce_rate_limit), Depends(reject_unknown_query)],
                        responses=errors.COMMON_RESPONSES)

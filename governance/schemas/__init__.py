@@ -16,6 +16,7 @@ from governance.schemas.audit import (
 )
 from governance.schemas.common import AttackOutcome, FidelityOutcome, UtilityOutcome
 from governance.schemas.datasets import BudgetPublic, DatasetPublic, DatasetsPublic, SplitInfo
+from governance.schemas.keys import ApiKeyCreated, ApiKeyPublic, ApiKeysPublic
 from governance.schemas.policies import PoliciesPublic, PolicyPublic
 from governance.schemas.releases import DecisionOutcomePublic, DecisionPublic, ReleasePublic
 from governance.schemas.runs import (
@@ -34,6 +35,9 @@ from governance.schemas.runs import (
 )
 
 __all__ = [
+    "ApiKeyCreated",
+    "ApiKeyPublic",
+    "ApiKeysPublic",
     "AttackOutcome",
     "BudgetPublic",
     "CandidateBrief",

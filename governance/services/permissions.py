@@ -20,6 +20,7 @@ REGISTER_DATASETS = frozenset({Role.REQUESTER})
 SUBMIT_RUNS = frozenset({Role.REQUESTER})
 DECIDE = frozenset({Role.APPROVER})
 READ_AUDIT = frozenset({Role.AUDITOR})
+MANAGE_KEYS: frozenset[Role] = frozenset()  # admins only
 
 
 def allowed(key: Principal, roles: frozenset[Role]) -> bool:
@@ -35,7 +36,7 @@ def require_role(key: Principal, roles: frozenset[Role]) -> Principal:
     """
     if not allowed(key, roles):
         names = ", ".join(sorted({*map(str, roles), Role.ADMIN.value}))
-        raise PermissionDeniedError(f"role {key.role!r} may not do this; it needs one of: "
+        raise PermissionDeniedError(f"role {str(key.role)!r} may not do this; it needs one of: "
                                     f"{names}")
     return key
 

@@ -9,6 +9,7 @@ excludes req-a). A requester sees only the datasets they registered.
 Mutating operations are aimed so that being *allowed* is visible without changing the
 world: deciding on an already released candidate (409), revoking with a blank reason
 (422), cancelling a finished run (409), starting a run on a dataset that does not exist
+(404), creating an API key under a taken name (409), revoking a key that does not exist
 (404). The role gate answers 401/403 before any of those.
 """
 
@@ -39,6 +40,7 @@ UPLOAD_CSV = mixed_table(80, seed=11).to_csv(index=False).encode()
 # Shorthands for the expectation rows: status per role in ROLES order.
 ALL_READ = (200, 200, 200, 200, 401)
 AUDIT_ONLY = (403, 403, 200, 200, 401)
+ADMIN_ONLY = (403, 403, 403, 200, 401)
 
 # (method, path template, target, body, expected statuses in ROLES order)
 # target: "own" fills ids with req-a's objects, "other" with req-b's, None needs no object.
@@ -51,6 +53,12 @@ TABLE: list[tuple[str, str, str | None, str | None, tuple[int, ...]]] = [
     ("GET", "/v1/runs", None, None, ALL_READ),
     ("GET", "/v1/audit/verify", None, None, ALL_READ),
     ("GET", "/v1/audit/events", None, None, AUDIT_ONLY),
+    ("GET", "/v1/audit/pubkey", None, None, AUDIT_ONLY),
+    ("GET", "/v1/keys", None, None, ADMIN_ONLY),
+    # Creating a key under a taken name (409) and revoking one that does not exist (404)
+    # show that an admin is allowed without changing the world.
+    ("POST", "/v1/keys", None, "key", (403, 403, 403, 409, 401)),
+    ("DELETE", "/v1/keys/{name}", None, None, (403, 403, 403, 404, 401)),
     ("GET", "/v1/policies", None, None, ALL_READ),
     ("GET", "/v1/policies/schema", None, None, ALL_READ),
     ("GET", "/v1/policies/{name}", None, None, ALL_READ),
@@ -142,6 +150,8 @@ def _request(world: dict[str, Any], method: str, path: str, target: str | None,
         kwargs["json"] = {"decision": "approve"}
     elif body == "revoke":
         kwargs["json"] = {"reason": "   "}
+    elif body == "key":
+        kwargs["json"] = {"name": "appr", "role": "approver"}
     return world["client"].request(method, url, **kwargs)
 
 
@@ -153,7 +163,7 @@ def test_table_covers_every_operation_in_the_openapi_spec():
     in_table = {(m, p) for m, p, *_ in TABLE}
     # Assert
     assert in_spec == in_table, {"missing rows": in_spec - in_table, "stale": in_table - in_spec}
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 41 * 5
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 45 * 5
 
 
 @pytest.mark.parametrize(("method", "path", "target", "body", "role", "expected"), CELLS,

@@ -6,10 +6,26 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlmodel import Session
 
-from governance.cli.common import open_governance, parse_epsilons
+from governance.cli.common import (
+    AsRefused,
+    KeyFileOpt,
+    acting_key,
+    open_governance,
+    parse_epsilons,
+    refuse_as,
+)
 from governance.cli.output import JsonOpt, emit_json, err, out, print_run, progress_bar
-from governance.services.auth import create_api_key
+from governance.core.types import Role
+from governance.schemas.keys import ApiKeyCreated, ApiKeyPublic, ApiKeysPublic
+from governance.services import permissions
+from governance.services.auth import (
+    create_api_key,
+    has_live_admin,
+    list_api_keys,
+    revoke_api_key,
+)
 from governance.services.budget import budget_report
 from governance.services.demo import run_demo
 from governance.services.policies import (
@@ -20,7 +36,7 @@ from governance.services.policies import (
 )
 from governance.services.reevaluate import reevaluate
 
-keys_app = typer.Typer(no_args_is_help=True, help="Create and revoke API keys.")
+keys_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
 policy_app = typer.Typer(no_args_is_help=True, help="Check policy files.")
 
 
@@ -39,19 +55,57 @@ def budget_cmd(dataset: Annotated[str, typer.Argument()],
                   f"{doc['charges']} charges; {doc['composition']})")
 
 
+def _admin_or_bootstrap(s: Session, key_file: Path | None, role: str) -> str:
+    """Who creates a key: an admin key's holder, or nobody yet for the very first admin."""
+    if role == Role.ADMIN.value and not has_live_admin(session=s):
+        return "bootstrap"
+    return acting_key(s, key_file, permissions.MANAGE_KEYS).name
+
+
 @keys_app.command("create")
 def keys_create(name: Annotated[str, typer.Argument()],
                 role: Annotated[str, typer.Option(help="requester, approver, auditor or admin.")],
-                json_: JsonOpt = False) -> None:
-    """Create an API key; the secret is printed once and only its hash is stored."""
+                key_file: KeyFileOpt = None, json_: JsonOpt = False) -> None:
+    """Create an API key (as an admin; the first admin key needs none).
+
+    The secret is printed once and only its hash is stored.
+    """
     gov = open_governance()
     with gov.session() as s:
-        key, secret = create_api_key(session=s, name=name, role=role, actor="cli")
+        actor = _admin_or_bootstrap(s, key_file, role)
+        key, secret = create_api_key(session=s, name=name, role=role, actor=actor)
     if json_:
-        emit_json({"id": key.id, "name": key.name, "role": key.role, "key": secret})
+        emit_json(ApiKeyCreated(**ApiKeyPublic.from_row(key).model_dump(), key=secret))
     else:
-        err.print(f"API key {name!r} ({role}); store it now, it is not shown again:")
-        out.print(secret)
+        err.print(f"API key {name!r} ({role}); store it now, it is not shown again:",
+                  markup=False)
+        out.print(secret, markup=False)
+
+
+@keys_app.command("list")
+def keys_list(key_file: KeyFileOpt = None, json_: JsonOpt = False) -> None:
+    """List every API key, live and revoked (as an admin)."""
+    gov = open_governance()
+    with gov.session() as s:
+        acting_key(s, key_file, permissions.MANAGE_KEYS)
+        rows = [ApiKeyPublic.from_row(k) for k in list_api_keys(session=s)]
+    if json_:
+        emit_json(ApiKeysPublic(data=rows, count=len(rows)))
+        return
+    for k in rows:
+        state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "live"
+        out.print(f"{k.name:<24} {k.role:<10} {k.prefix}...  {state}", markup=False)
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument()], key_file: KeyFileOpt = None,
+                json_: JsonOpt = False) -> None:
+    """Revoke an API key (as an admin); it gets 401 from its next request on."""
+    gov = open_governance()
+    with gov.session() as s:
+        actor = acting_key(s, key_file, permissions.MANAGE_KEYS)
+        doc = ApiKeyPublic.from_row(revoke_api_key(session=s, name=name, actor=actor.name))
+    emit_json(doc) if json_ else out.print(f"API key {name!r} revoked", markup=False)
 
 
 @policy_app.command("check")
@@ -70,13 +124,18 @@ def policy_check(file: Annotated[Path, typer.Argument()], json_: JsonOpt = False
 
 @policy_app.command("reevaluate")
 def policy_reevaluate(file: Annotated[Path, typer.Argument(help="The new policy version.")],
-                      as_: Annotated[str, typer.Option("--as", help="Who applies it.")] = "cli",
+                      key_file: KeyFileOpt = None, as_: AsRefused = None,
                       json_: JsonOpt = False) -> None:
     """Re-judge open candidates and active releases under a new version of a policy.
 
-    Releases that no longer comply are flagged for review, never revoked.
+    Acts as the holder of your API key (approver or admin). Releases that no longer
+    comply are flagged for review, never revoked.
     """
-    report = reevaluate(open_governance(), policy=load_policy(file), actor=as_)
+    refuse_as(as_)
+    gov = open_governance()
+    with gov.session() as s:
+        actor = acting_key(s, key_file, permissions.DECIDE)
+    report = reevaluate(gov, policy=load_policy(file), actor=actor.name)
     if json_:
         emit_json(report.as_dict())
     else:
