@@ -19,6 +19,7 @@ from governance.core.config import Settings, get_settings
 from governance.lineage.sinks import FileSink, HttpSink, LineageSink
 from governance.store.artifacts import ArtifactStore
 from governance.store.db import get_engine, session_scope
+from governance.store.private import private_dir
 
 
 def default_lineage_sinks(settings: Settings) -> list[LineageSink]:
@@ -43,7 +44,7 @@ class Governance:
              lineage_sinks: Sequence[LineageSink] | None = None) -> Governance:
         """Open (and migrate) the store that ``settings`` point at."""
         settings = settings or get_settings()
-        settings.home.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.home)  # created 0700: it holds the database, keys and data
         return cls(
             settings=settings,
             engine=get_engine(settings.resolved_database_url),

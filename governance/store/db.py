@@ -22,6 +22,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from governance.core.errors import GovernanceError
+from governance.store.private import create_private, private_dir, tighten
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _ENGINES: dict[str, Engine] = {}
@@ -33,7 +34,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         memory = url in {"sqlite://", "sqlite:///:memory:"}
         if not memory:
-            Path(url.split("sqlite:///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(Path(url.split("sqlite:///", 1)[1]))
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 60},
@@ -47,6 +48,19 @@ def make_engine(url: str) -> Engine:
         raise ImportError(
             "PostgreSQL needs a driver: pip install 'synth-governance[postgres]'"
         ) from exc
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """Create the database file 0600 before SQLite does.
+
+    SQLite gives its ``-wal`` and ``-shm`` files the database file's mode; files an
+    older version left readable by others are tightened.
+    """
+    private_dir(path.parent)
+    if not path.exists():
+        create_private(path, b"")
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        tighten(p)
 
 
 def _sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
