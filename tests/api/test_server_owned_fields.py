@@ -19,6 +19,7 @@ POSTS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "/v1/runs/{run_id}/cancel": ("requester", {}),
     "/v1/candidates/{candidate_id}/decisions": ("approver", {"decision": "approve"}),
     "/v1/releases/{release_id}/revoke": ("approver", {"reason": "consent withdrawn"}),
+    "/v1/keys": ("admin", {"name": "new-key", "role": "approver"}),
 }
 
 
