@@ -57,7 +57,7 @@ def principal(key: ApiKey) -> Principal:
 
 
 def principal_named(session: Session, name: str) -> Principal:
-    """The live key called ``name``, as a principal (the CLI acts as one).
+    """The live key called ``name``, as a principal (for services and tests, not the CLI).
 
     Raises:
         NotFoundError: no such key, or it was revoked.
