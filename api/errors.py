@@ -94,9 +94,11 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def error_response(status: int, code: str, message: str, *,
-                   headers: dict[str, str] | None = None, **extra: object) -> JSONResponse:
-    """A JSON error body (the message scrubbed of server paths)."""
+                   headers: dict[str, str] | None = None,
+                   fields: dict[str, object] | None = None, **extra: object) -> JSONResponse:
+    """A JSON error body (the message scrubbed of server paths), plus ``fields`` and ``extra``."""
     message = scrub(message)
+    extra = {**(fields or {}), **extra}
     if "problems" in extra and isinstance(extra["problems"], list):
         extra["problems"] = [scrub(str(p)) for p in extra["problems"]]
     headers = dict(headers or {})
@@ -139,7 +141,7 @@ def install(app: FastAPI) -> None:
     async def _domain(_req: Request, exc: e.GovernanceError) -> JSONResponse:
         if isinstance(exc, e.PolicyError):
             return error_response(status_for(exc), exc.code, exc.message, problems=exc.problems)
-        return error_response(status_for(exc), exc.code, exc.message)
+        return error_response(status_for(exc), exc.code, exc.message, fields=exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(req: Request, exc: RequestValidationError) -> JSONResponse:

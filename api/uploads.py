@@ -27,7 +27,7 @@ from governance.core.errors import InputError, PayloadTooLargeError
 
 SCHEMA_LIMIT = 1 << 20
 FORM_OVERHEAD = 64 * 1024
-FIELDS = frozenset({"file", "schema", "name", "infer_schema", "split_seed"})
+FIELDS = frozenset({"file", "schema", "name", "infer_schema", "split_seed", "policy"})
 #: The code of a body that does not have the documented shape (as FastAPI's validation).
 INVALID_BODY = "invalid_request"
 
@@ -40,6 +40,7 @@ class UploadFields(BaseModel):
     name: str | None = None  # the naming rules (length included) are checked by the service
     infer_schema: bool = False
     split_seed: int = Field(0, ge=0, le=2**31 - 1)
+    policy: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 #: The request body as OpenAPI documents it (the route reads it itself).
@@ -55,7 +56,10 @@ UPLOAD_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
                      "description": "Dataset name (default: the file's stem)."},
             "infer_schema": {"type": "boolean", "default": False},
             "split_seed": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1,
-                           "default": 0}}}}}}}
+                           "default": 0},
+            "policy": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+                       "description": "Policy whose risk.max_total_epsilon starts the "
+                                      "dataset's budget (default: the default policy)."}}}}}}}
 
 
 @dataclass

@@ -16,6 +16,10 @@ class EventKind(StrEnum):
     RUN_FAILED = "run.failed"
     RUN_CANCELLED = "run.cancelled"
     BUDGET_CHARGED = "budget.charged"
+    BUDGET_SET = "budget.set"  # a dataset's budget set by its owner or an admin
+    BUDGET_RESERVED = "budget.reserved"  # a run's grid held at submission
+    BUDGET_RELEASED = "budget.released"  # what a failed or ended candidate did not spend
+    DATASET_GRANTED = "dataset.granted"
     CANDIDATE_GENERATED = "candidate.generated"
     CANDIDATE_FAILED = "candidate.failed"
     CANDIDATE_EVALUATED = "candidate.evaluated"

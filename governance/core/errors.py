@@ -39,9 +39,12 @@ class GovernanceError(Exception):
 
     code = "governance_error"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None,
+                 details: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        #: Machine-readable facts beside the message (the API adds them to the error body).
+        self.details: dict[str, object] = dict(details or {})
         if code is not None:
             self.code = code
 
@@ -129,7 +132,10 @@ class ReleaseGoneError(GovernanceError):
 
 
 class BudgetExceededError(ConflictError):
-    """Running the requested grid would exceed the source's privacy budget."""
+    """Running the requested grid (or charging a spend) would exceed the dataset's budget.
+
+    ``details`` carries ``epsilon_budget``, ``epsilon_left`` and ``epsilon_needed``.
+    """
 
     code = "budget_exceeded"
 

@@ -15,7 +15,13 @@ from governance.schemas.audit import (
     LineageRun,
 )
 from governance.schemas.common import AttackOutcome, FidelityOutcome, UtilityOutcome
-from governance.schemas.datasets import BudgetPublic, DatasetPublic, DatasetsPublic, SplitInfo
+from governance.schemas.datasets import (
+    BudgetPublic,
+    DatasetGrantPublic,
+    DatasetPublic,
+    DatasetsPublic,
+    SplitInfo,
+)
 from governance.schemas.keys import ApiKeyCreated, ApiKeyPublic, ApiKeysPublic
 from governance.schemas.policies import PoliciesPublic, PolicyPublic
 from governance.schemas.releases import DecisionOutcomePublic, DecisionPublic, ReleasePublic
@@ -44,6 +50,7 @@ __all__ = [
     "CandidateDetail",
     "CandidatePublic",
     "CandidateSummary",
+    "DatasetGrantPublic",
     "DatasetPublic",
     "DatasetsPublic",
     "DecisionOutcomePublic",

@@ -4,6 +4,10 @@ Names follow ``governance.core.names``; a name is unique, and two registrations 
 for one name end with one dataset and a ``ConflictError`` for the other (the database's
 unique constraint decides; the loser re-reads and compares). Uploads are staged under
 ``Settings.uploads_dir`` and removed whatever happens.
+
+A dataset's privacy budget starts at the ``risk.max_total_epsilon`` of the policy it is
+registered under (the installation's default policy unless one is named). Its owner
+may grant other requesters leave to see it and run on it (``grant_dataset``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -28,22 +33,29 @@ from governance.core.errors import (
     SchemaError,
 )
 from governance.core.names import check_name
-from governance.core.types import Principal
+from governance.core.types import Principal, Role
 from governance.datasets.loader import read_table, sha256_file
 from governance.datasets.schema import Schema, conform, infer_schema, load_schema, schema_from_yaml
 from governance.datasets.splits import Splits, make_split
-from governance.schemas.datasets import DatasetPublic, DatasetsPublic
+from governance.policy.loader import LoadedPolicy
+from governance.schemas.datasets import DatasetGrantPublic, DatasetPublic, DatasetsPublic
 from governance.services.context import Governance
 from governance.services.lineage import emit_dataset_event
-from governance.services.permissions import can_see_dataset, sees_every_dataset
+from governance.services.permissions import (
+    can_see_dataset,
+    check_manage_dataset,
+    sees_every_dataset,
+)
+from governance.services.policies import load_named_policy, resolve_policy
 from governance.store.auditlog import append_event
-from governance.store.models import Dataset, new_id
+from governance.store.models import ApiKey, Dataset, DatasetGrant, new_id
 
 
 def register_dataset(
     gov: Governance, *, path: str | Path, actor: str, schema: Schema | str | Path | None = None,
     infer: bool = False, name: str | None = None, split_seed: int = 0,
     label: str | None = None, source_filename: str | None = None,
+    policy: LoadedPolicy | None = None,
 ) -> Dataset:
     """Register a CSV or Parquet file under a public-domain schema.
 
@@ -62,6 +74,8 @@ def register_dataset(
         split_seed: seed of the train/holdout/eval split.
         label: how messages name the file (default: its path).
         source_filename: the file name recorded (default: the path's name).
+        policy: the policy whose ``risk.max_total_epsilon`` is the starting budget
+            (default: the installation's default policy).
 
     Raises:
         SchemaError: no schema was given and ``infer`` is False, or the schema is invalid.
@@ -90,6 +104,8 @@ def register_dataset(
     source_sha = sha256_file(path)
     schema_yaml = schema.to_yaml()
     filename = source_filename or path.name
+    policy = policy or resolve_policy(gov, None)
+    budget = policy.policy.risk.max_total_epsilon
 
     def same(existing: Dataset) -> bool:
         return (existing.source_sha256 == source_sha and existing.schema_yaml == schema_yaml
@@ -108,7 +124,7 @@ def register_dataset(
                 artifact_sha256=artifact, n_rows=len(conformed), schema_yaml=schema_yaml,
                 schema_sha256=hashlib.sha256(schema_yaml.encode()).hexdigest(),
                 data_derived_schema=schema.data_derived, split_seed=split_seed,
-                split_sha256=split.sha256, created_by=actor,
+                split_sha256=split.sha256, budget_epsilon=budget, created_by=actor,
             )
             session.add(ds)
             session.flush()
@@ -121,7 +137,10 @@ def register_dataset(
                                   "split": {"seed": split_seed, "sha256": split.sha256,
                                             "train": len(split.train),
                                             "holdout": len(split.holdout),
-                                            "eval": len(split.eval)}})
+                                            "eval": len(split.eval)},
+                                  "budget_epsilon": budget,
+                                  "budget_policy": {"name": policy.policy.name,
+                                                    "sha256": policy.sha256}})
     except sa_exc.IntegrityError:
         # Another registration took the name between our look-up and our insert.
         with gov.session() as session:
@@ -156,17 +175,63 @@ def get_dataset(session: Session, ref: str, viewer: Principal | None = None) -> 
         NotFoundError: naming the registered datasets the viewer may see.
     """
     ds = session.get(Dataset, ref) or _named(session, ref)
-    if ds is None or (viewer is not None and not can_see_dataset(viewer, ds)):
+    if ds is None or (viewer is not None and not can_see_dataset(
+            viewer, ds, granted=_granted(session, ds.id, viewer.name))):
         names = [d.name for d in session.exec(_visible(select(Dataset), viewer)).all()]
         known = ", ".join(names) if names else "none yet; register one with `govern datasets add`"
         raise NotFoundError(f"no dataset {ref!r}; registered datasets: {known}")
     return ds
 
 
+def _granted(session: Session, dataset_id: str, grantee: str) -> bool:
+    return session.exec(select(DatasetGrant).where(
+        DatasetGrant.dataset_id == dataset_id, DatasetGrant.grantee == grantee)).first() is not None
+
+
 def _visible(query: SelectOfScalar[Dataset], viewer: Principal | None) -> SelectOfScalar[Dataset]:
     if viewer is None or sees_every_dataset(viewer):
         return query
-    return query.where(Dataset.created_by == viewer.name)
+    granted = select(DatasetGrant.dataset_id).where(DatasetGrant.grantee == viewer.name)
+    return query.where(or_(col(Dataset.created_by) == viewer.name,
+                           col(Dataset.id).in_(granted)))
+
+
+def grant_dataset(gov: Governance, *, dataset: str, grantee: str,
+                  actor: Principal) -> DatasetGrantPublic:
+    """Let the requester key ``grantee`` see ``dataset`` and start runs on it.
+
+    Raises:
+        NotFoundError: no such dataset, or one the actor may not see.
+        PermissionDeniedError: the actor is neither the dataset's owner nor an admin.
+        InputError: ``grantee`` names no live requester key.
+        ConflictError: ``grantee`` owns the dataset or holds a grant on it already.
+    """
+    try:
+        return _grant(gov, dataset=dataset, grantee=grantee, actor=actor)
+    except sa_exc.IntegrityError:  # the same grant, made at the same moment by another caller
+        raise ConflictError(f"{grantee!r} already has access to dataset {dataset!r}") from None
+
+
+def _grant(gov: Governance, *, dataset: str, grantee: str,
+           actor: Principal) -> DatasetGrantPublic:
+    with gov.session() as s:
+        ds = check_manage_dataset(actor, get_dataset(s, dataset, actor))
+        key = s.exec(select(ApiKey).where(ApiKey.name == grantee)).first()
+        if key is None or key.revoked_at is not None:
+            raise InputError(f"no live API key named {grantee!r}; grants name a requester's "
+                             "key (see `govern keys create NAME --role requester`)")
+        if key.role != Role.REQUESTER:
+            raise InputError(f"{grantee!r} is an {key.role} key: approvers, auditors and admins "
+                             "already see every dataset, and only requesters start runs")
+        if grantee == ds.created_by or _granted(s, ds.id, grantee):
+            raise ConflictError(f"{grantee!r} already has access to dataset {ds.name!r}")
+        grant = DatasetGrant(id=new_id("grant"), dataset_id=ds.id, grantee=grantee,
+                             granted_by=actor.name)
+        s.add(grant)
+        s.flush()
+        append_event(session=s, kind="dataset.granted", actor=actor.name, subject=ds.id,
+                     payload={"grantee": grantee, "grantee_role": key.role})
+        return DatasetGrantPublic.from_row(grant)
 
 
 def dataset_schema(ds: Dataset) -> Schema:
@@ -191,18 +256,19 @@ UPLOAD_SUFFIXES = frozenset({".csv", ".parquet", ".pq"})
 
 def register_upload(
     gov: Governance, *, data: bytes | BinaryIO, filename: str, schema_yaml: bytes | None,
-    infer: bool, name: str | None, split_seed: int, actor: str,
+    infer: bool, name: str | None, split_seed: int, actor: str, policy: str | None = None,
 ) -> DatasetPublic:
     """Register an uploaded table (bytes or a binary file) with a schema, or an inferred one.
 
     The table is staged in a private folder under ``Settings.uploads_dir`` that is removed
-    whatever the outcome; messages name it by the client's file name.
+    whatever the outcome; messages name it by the client's file name. ``policy`` names a
+    policy of the configured directory whose ``max_total_epsilon`` starts the budget.
 
     Raises:
         DatasetError: a file that is not .csv or .parquet, or does not fit the schema.
         SchemaError: a schema that is not YAML or not a valid schema.
         InvalidNameError: a file or dataset name that breaks a naming rule.
-        InputError: neither a schema nor ``infer``.
+        InputError: neither a schema nor ``infer``, or ``policy`` names no policy.
     """
     basename = check_name(PurePosixPath((filename or "").replace("\\", "/")).name or "upload",
                           what="file name", max_length=255)
@@ -220,6 +286,10 @@ def register_upload(
     elif not infer:
         raise InputError("send a 'schema' file part, or set infer_schema=true")
     name = check_name(name or Path(basename).stem, what="dataset name")
+    try:
+        loaded = load_named_policy(gov, policy) if policy is not None else None
+    except NotFoundError as exc:  # a form field naming no policy is bad input, not a 404
+        raise InputError(exc.message) from None
     gov.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=gov.settings.uploads_dir, prefix="upload-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
@@ -230,7 +300,7 @@ def register_upload(
                 shutil.copyfileobj(data, fh)
         ds = register_dataset(gov, path=path, schema=parsed, infer=parsed is None, name=name,
                               split_seed=split_seed, actor=actor, label=basename,
-                              source_filename=basename)
+                              source_filename=basename, policy=loaded)
     return DatasetPublic.from_row(ds)
 
 

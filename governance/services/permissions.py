@@ -1,9 +1,11 @@
 """Who may do what: the one permission module the API, the CLI and the console share.
 
 Roles are ``requester``, ``approver``, ``auditor`` and ``admin``; an admin may do
-everything. Requesters see only the datasets they registered, their own runs and the
-releases they requested or consume; approvers, auditors and admins see every dataset
-and every run. What a caller may not see looks absent (404), never forbidden.
+everything. Requesters see (and run on) only the datasets they registered or were
+granted, their own runs and the releases they requested or consume; approvers, auditors
+and admins see every dataset and every run. A dataset's budget and grants are its
+owner's (or an admin's) to set. What a caller may not see looks absent (404), never
+forbidden; what they may see but not change is forbidden (403).
 """
 
 from __future__ import annotations
@@ -46,9 +48,30 @@ def sees_every_dataset(key: Principal) -> bool:
     return key.role != Role.REQUESTER
 
 
-def can_see_dataset(key: Principal, ds: Dataset) -> bool:
-    """Whether ``key`` may read ``ds`` (and its budget ledger)."""
-    return sees_every_dataset(key) or ds.created_by == key.name
+def can_see_dataset(key: Principal, ds: Dataset, *, granted: bool = False) -> bool:
+    """Whether ``key`` may read ``ds`` and its budget (``granted``: it holds a grant on it).
+
+    For a requester this is also whether they may start runs on it.
+    """
+    return sees_every_dataset(key) or ds.created_by == key.name or granted
+
+
+def can_manage_dataset(key: Principal, ds: Dataset) -> bool:
+    """Whether ``key`` may set ``ds``'s budget and grant it: its owner or an admin."""
+    return key.role == Role.ADMIN or ds.created_by == key.name
+
+
+def check_manage_dataset(key: Principal, ds: Dataset) -> Dataset:
+    """The dataset, if ``key`` may manage it.
+
+    Raises:
+        PermissionDeniedError: the caller sees the dataset but is neither its owner nor an
+            admin.
+    """
+    if not can_manage_dataset(key, ds):
+        raise PermissionDeniedError(f"only the owner of dataset {ds.name!r} ({ds.created_by}) "
+                                    "or an admin may change its budget or grants")
+    return ds
 
 
 def sees_every_run(key: Principal) -> bool:

@@ -46,7 +46,22 @@ class Dataset(SQLModel, table=True):
     data_derived_schema: bool = False
     split_seed: int
     split_sha256: str
+    # The dataset's privacy budget: the most epsilon all runs on it may spend together
+    # (basic composition). Set at registration from the policy, then by its owner or an admin.
+    budget_epsilon: float
     created_by: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DatasetGrant(SQLModel, table=True):
+    """Leave for one API key (by name) to see a dataset and run on it; the owner's to give."""
+
+    __table_args__ = (UniqueConstraint("dataset_id", "grantee"),)
+
+    id: str = Field(primary_key=True)
+    dataset_id: str = Field(foreign_key="dataset.id", index=True)
+    grantee: str = Field(index=True)
+    granted_by: str
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -166,6 +181,26 @@ class BudgetCharge(SQLModel, table=True):
     epsilon: float
     delta: float
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class BudgetReservation(SQLModel, table=True):
+    """Epsilon held for one private candidate of a run, from submission until it settles.
+
+    ``idempotency_key`` is the candidate's; its charge settles the reservation
+    (``charged``), and a candidate that fails or a run that ends releases what is still
+    ``held``. Only held reservations of runs that have not ended count against the budget.
+    """
+
+    __table_args__ = (UniqueConstraint("idempotency_key"),)
+
+    id: str = Field(primary_key=True)
+    dataset_id: str = Field(foreign_key="dataset.id", index=True)
+    run_id: str = Field(index=True)
+    idempotency_key: str
+    epsilon: float
+    status: str = "held"  # held | charged | released
+    created_at: datetime = Field(default_factory=utcnow)
+    settled_at: datetime | None = None
 
 
 class AuditEvent(SQLModel, table=True):

@@ -10,7 +10,9 @@ Mutating operations are aimed so that being *allowed* is visible without changin
 world: deciding on an already released candidate (409), revoking with a blank reason
 (422), cancelling a finished run (409), starting a run on a dataset that does not exist
 (404), creating an API key under a taken name (409), revoking a key that does not exist
-(404). The role gate answers 401/403 before any of those.
+(404), setting a dataset's budget to the value it has (200), granting a dataset to a key
+that does not exist (422). The role gate answers 401/403 before any of those; a
+requester's own dataset may be changed, someone else's looks absent (404).
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ for _target, _meta, _data in (("own", 200, 200), ("other", 404, 403)):
     TABLE += [
         ("GET", "/v1/datasets/{dataset_id}", _target, None, (_meta, 200, 200, 200, 401)),
         ("GET", "/v1/datasets/{dataset_id}/budget", _target, None, (_meta, 200, 200, 200, 401)),
+        ("PUT", "/v1/datasets/{dataset_id}/budget", _target, "budget",
+         (200 if _target == "own" else 404, 403, 403, 200, 401)),
+        ("POST", "/v1/datasets/{dataset_id}/grants", _target, "grant",
+         (422 if _target == "own" else 404, 403, 403, 422, 401)),
         ("GET", "/v1/runs/{run_id}", _target, None, (_meta, 200, 200, 200, 401)),
         ("GET", "/v1/runs/{run_id}/frontier", _target, None, (_meta, 200, 200, 200, 401)),
         ("GET", "/v1/runs/{run_id}/frontier.png", _target, None, (_meta, 200, 200, 200, 401)),
@@ -152,6 +158,10 @@ def _request(world: dict[str, Any], method: str, path: str, target: str | None,
         kwargs["json"] = {"reason": "   "}
     elif body == "key":
         kwargs["json"] = {"name": "appr", "role": "approver"}
+    elif body == "budget":  # the budget it has: allowed, and nothing changes
+        kwargs["json"] = {"epsilon": 40}
+    elif body == "grant":
+        kwargs["json"] = {"grantee": "no-such-key"}
     return world["client"].request(method, url, **kwargs)
 
 

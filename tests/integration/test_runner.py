@@ -12,10 +12,12 @@ from sqlmodel import select
 import governance.generators.privacy.noise as noise
 from governance.audit.bundle import verify_bundle
 from governance.core.errors import BudgetExceededError, InputError
+from governance.core.types import Principal, Role
 from governance.policy import decide
 from governance.policy.library import policy_path
 from governance.policy.loader import load_policy
 from governance.schemas.runs import candidate_public
+from governance.services.budget import set_budget
 from governance.services.datasets import register_dataset
 from governance.services.demo import run_demo
 from governance.services.runs import RunRequest, execute_run, submit_run
@@ -59,14 +61,16 @@ def _candidates(gov, run) -> dict[tuple[str, float | None], Candidate]:
 
 
 def test_a_run_that_would_overspend_is_refused_before_anything_trains(gov, people, tmp_path):
-    # Setup: spend up to 4 of the 5 epsilon the policy allows.
+    # Setup: a budget of 5 on the dataset; spend up to 4 of it.
+    set_budget(gov, dataset=people.id, epsilon=5, actor=Principal(id="k", name="adm",
+                                                                  role=Role.ADMIN))
     _run(gov, people, tmp_path, generators=["dp_vae"], epsilons=[4.0])
     with gov.session() as s:
         spent = sum(c.epsilon for c in s.exec(select(BudgetCharge)).all())
         n_runs, n_cands = len(s.exec(select(Run)).all()), len(s.exec(select(Candidate)).all())
     assert 3.5 < spent <= 4
 
-    # Run / Assert: the next grid needs 2, and only 5 - spent is left.
+    # Run / Assert: the next grid needs 2, and only 5 - spent is left (released reservation).
     with pytest.raises(BudgetExceededError, match=r"needs epsilon 2 .* has 1\.\d+ left of its 5"):
         _run(gov, people, tmp_path, generators=["dp_vae"],
              epsilons=[2.0])

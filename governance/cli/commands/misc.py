@@ -18,6 +18,7 @@ from governance.cli.common import (
 )
 from governance.cli.output import JsonOpt, emit_json, err, out, print_run, progress_bar
 from governance.core.types import Role
+from governance.schemas.datasets import BudgetPublic
 from governance.schemas.keys import ApiKeyCreated, ApiKeyPublic, ApiKeysPublic
 from governance.services import permissions
 from governance.services.auth import (
@@ -26,33 +27,47 @@ from governance.services.auth import (
     list_api_keys,
     revoke_api_key,
 )
-from governance.services.budget import budget_report
+from governance.services.budget import budget_public, set_budget
 from governance.services.demo import run_demo
 from governance.services.policies import (
     check_policy,
     describe_schema,
     load_policy,
-    resolve_policy,
 )
 from governance.services.reevaluate import reevaluate
 
+budget_app = typer.Typer(no_args_is_help=True, help="Show and set datasets' privacy budgets.")
 keys_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
 policy_app = typer.Typer(no_args_is_help=True, help="Check policy files.")
 
 
-def budget_cmd(dataset: Annotated[str, typer.Argument()],
-               policy: Annotated[Path | None,
-                                 typer.Option(help="Policy YAML for the limit.")] = None,
-               json_: JsonOpt = False) -> None:
-    """Show a dataset's privacy-budget ledger."""
-    gov = open_governance()
-    doc = budget_report(gov, dataset=dataset, policy=resolve_policy(gov, policy))
+def _print_budget(doc: BudgetPublic, json_: bool) -> None:
     if json_:
         emit_json(doc)
     else:
-        out.print(f"{doc['name']}: ε spent {doc['epsilon_spent']:.4g} of "
-                  f"{doc['max_total_epsilon']:g} ({doc['epsilon_left']:.4g} left; "
-                  f"{doc['charges']} charges; {doc['composition']})")
+        out.print(f"{doc.name}: ε spent {doc.epsilon_spent:.4g} and reserved "
+                  f"{doc.epsilon_reserved:.4g} of {doc.epsilon_budget:g} "
+                  f"({doc.epsilon_left:.4g} left; {doc.charges} charges; {doc.composition})")
+
+
+@budget_app.command("show")
+def budget_show(dataset: Annotated[str, typer.Argument(help="Dataset id or name.")],
+                json_: JsonOpt = False) -> None:
+    """Show a dataset's privacy budget: spent, reserved by queued runs, and left."""
+    _print_budget(budget_public(open_governance(), dataset), json_)
+
+
+@budget_app.command("set")
+def budget_set(dataset: Annotated[str, typer.Argument(help="Dataset id or name.")],
+               epsilon: Annotated[float, typer.Option(help="The dataset's total epsilon.")],
+               key_file: KeyFileOpt = None, as_: AsRefused = None,
+               json_: JsonOpt = False) -> None:
+    """Set a dataset's privacy budget (its owner or an admin), as an API key's holder."""
+    refuse_as(as_)
+    gov = open_governance()
+    with gov.session() as s:
+        actor = acting_key(s, key_file, permissions.REGISTER_DATASETS)
+    _print_budget(set_budget(gov, dataset=dataset, epsilon=epsilon, actor=actor), json_)
 
 
 def _admin_or_bootstrap(s: Session, key_file: Path | None, role: str) -> str:
@@ -180,7 +195,7 @@ def demo(
 
 def register(app: typer.Typer) -> None:
     """Add these commands and groups to the top-level app."""
-    app.command("budget")(budget_cmd)
+    app.add_typer(budget_app, name="budget")
     app.command("serve")(serve)
     app.command("demo")(demo)
     app.add_typer(keys_app, name="keys")

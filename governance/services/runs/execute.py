@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from governance.core.errors import ConflictError, NotFoundError
+from governance.core.errors import BudgetExceededError, ConflictError, NotFoundError
 from governance.core.types import CandidateStatus, RunStatus
 from governance.datasets.private_domain import PRIVATE_LABEL
 from governance.datasets.schema import Schema, conform
@@ -30,7 +30,7 @@ from governance.generators.privacy.noise import with_noise_policy
 from governance.generators.registry import create_generator
 from governance.policy.loader import LoadedPolicy, parse_policy
 from governance.schemas.runs import RunOptions, read_grid, read_options, read_task
-from governance.services.budget import charge
+from governance.services.budget import charge, release_reservations
 from governance.services.context import Governance
 from governance.services.datasets import dataset_schema, get_dataset, load_splits
 from governance.services.lineage import emit_run_event
@@ -42,7 +42,12 @@ from governance.services.runs.executors import (
     make_executor,
 )
 from governance.services.runs.frontier import finish_frontier
-from governance.services.runs.submit import candidate_seed, eps_text, eps_value, is_private
+from governance.services.runs.submit import (
+    candidate_key,
+    candidate_seed,
+    eps_value,
+    is_private,
+)
 from governance.store.auditlog import append_event
 from governance.store.models import Candidate, Dataset, PolicyVersion, Run, new_id, utcnow
 
@@ -170,7 +175,7 @@ def _plan(ctx: _Context) -> tuple[list[GenerationTask], list[Candidate]]:
     resumed: list[Candidate] = []
     for gen, eps in read_grid(ctx.run):
         seed = candidate_seed(ctx.run.seed, gen, eps)
-        key = f"{ctx.run.id}/{gen}/{eps_text(eps)}/{seed}"
+        key = candidate_key(ctx.run.id, ctx.run.seed, gen, eps)
         prior = done.get(key)
         if prior is not None and prior.status == CandidateStatus.GENERATED:
             # Killed between generation and evaluation: the artifact is stored and the
@@ -235,6 +240,7 @@ def _finish(ctx: _Context) -> Run:
         evaluated = sum(c.status != CandidateStatus.FAILED for c in cands)
         run.message = f"{evaluated} of {len(cands)} candidates evaluated"
         session.add(run)
+        release_reservations(session, run_id=run.id, reason="the run finished")
         append_event(session=session, kind="run.finished", actor="runner", subject=run.id,
                      payload={"candidates": [c.id for c in cands], "plot_sha256": run.plot_sha256,
                               "pareto": frontier.pareto, "control": control.as_dict()})
@@ -250,6 +256,7 @@ def _cancelled(ctx: _Context) -> Run:
         run.status, run.finished_at = RunStatus.CANCELLED, utcnow()
         run.message = "cancelled on request"
         session.add(run)
+        release_reservations(session, run_id=run.id, reason="the run was cancelled")
         append_event(session=session, kind="run.cancelled", actor="runner", subject=run.id,
                      payload={"progress": run.progress})
     emit_run_event(ctx.gov, run.id, "ABORT")
@@ -262,6 +269,7 @@ def _failed(ctx: _Context, exc: Exception) -> None:
         run.status, run.finished_at = RunStatus.FAILED, utcnow()
         run.error = run.message = f"{type(exc).__name__}: {exc}"
         session.add(run)
+        release_reservations(session, run_id=run.id, reason="the run failed")
         append_event(session=session, kind="run.failed", actor="runner", subject=run.id,
                      payload={"error": run.error})
     emit_run_event(ctx.gov, run.id, "FAIL")
@@ -323,7 +331,11 @@ def _privacy_of(ctx: _Context, out: GenerationOutput, eps: float) -> PrivacySpen
 
 def _record_generation(ctx: _Context, out: GenerationOutput
                        ) -> tuple[Candidate, PrivacySpend | None]:
-    """Store a candidate's artifact and privacy record, charge its budget, log it."""
+    """Charge a candidate's budget, store its artifact and privacy record, log it.
+
+    The charge comes first (the dataset row is locked before the audit head); a spend
+    that no longer fits the dataset's budget fails the candidate and charges nothing.
+    """
     _, gen, eps_label, seed = out.key.split("/")
     eps = eps_value(eps_label)
     privacy = _privacy_of(ctx, out, eps)
@@ -335,13 +347,25 @@ def _record_generation(ctx: _Context, out: GenerationOutput
                              generator=gen, epsilon_target=eps if math.isfinite(eps) else None,
                              seed=int(seed))
         cand.fit_seconds = out.fit_seconds
+        error = out.error
+        if privacy is not None and math.isfinite(privacy.epsilon_spent):
+            # epsilon_spent is the candidate's total, preprocessing included; it is
+            # re-checked against the dataset's budget, and over it nothing is charged.
+            try:
+                charge(session=session, dataset_id=ctx.dataset.id, key=out.key,
+                       candidate_id=cand.id, epsilon=privacy.epsilon_spent,
+                       delta=float(privacy.delta or 0.0))
+            except BudgetExceededError as exc:
+                privacy, error = None, exc.message
         if privacy is None or out.synthetic is None:
-            cand.status, cand.error = CandidateStatus.FAILED, out.error
+            release_reservations(session, run_id=ctx.run.id, keys=[out.key],
+                                 reason="the candidate failed")
+            cand.status, cand.error = CandidateStatus.FAILED, error
             session.add(cand)
             session.flush()
             append_event(session=session, kind="candidate.failed", actor="runner",
                          subject=cand.id, payload={"run_id": ctx.run.id, "generator": gen,
-                                                   "epsilon_target": eps_label, "error": out.error})
+                                                   "epsilon_target": eps_label, "error": error})
             return cand, None
         spent = privacy.epsilon_spent
         cand.epsilon_spent = spent if math.isfinite(spent) else None
@@ -356,10 +380,6 @@ def _record_generation(ctx: _Context, out: GenerationOutput
                               "artifact_sha256": artifact, "n_rows": len(out.synthetic),
                               "fit_seconds": round(out.fit_seconds, 3),
                               "privacy": privacy.as_dict()})
-        if math.isfinite(spent):
-            # epsilon_spent is the candidate's total, preprocessing included.
-            charge(session=session, dataset_id=ctx.dataset.id, key=out.key, candidate_id=cand.id,
-                   epsilon=spent, delta=cand.delta)
         return cand, privacy
 
 

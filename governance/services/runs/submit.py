@@ -1,8 +1,9 @@
 """Submitting a frontier run: validate everything before anything trains, then queue it.
 
-``submit_run`` checks the dataset, target, generators, budgets and policy, and records
-a queued run with its ``run.requested`` event; ``execute_run`` (``runs.execute``) does
-the work.
+``submit_run`` checks the dataset, target, generators, budgets and policy, reserves the
+grid against the dataset's privacy budget (``services.budget.reserve_grid``), and
+records a queued run with its ``run.requested`` event; ``execute_run``
+(``runs.execute``) does the work.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from governance.core.errors import BudgetExceededError, InputError
+from governance.core.errors import InputError
 from governance.core.jsonsafe import dumps
 from governance.datasets.schema import Schema
 from governance.evaluation.task import TaskSpec
@@ -26,7 +27,7 @@ from governance.policy.library import policy_path
 from governance.policy.loader import LoadedPolicy, load_policy
 from governance.policy.models import Policy
 from governance.schemas.runs import RunOptions
-from governance.services.budget import remaining_budget
+from governance.services.budget import reserve_grid
 from governance.services.context import Governance
 from governance.services.datasets import dataset_schema, get_dataset
 from governance.store.auditlog import append_event
@@ -113,6 +114,12 @@ def candidate_seed(run_seed: int, generator: str, epsilon: float) -> int:
     return int.from_bytes(digest[:4], "little") % (2**31 - 1)
 
 
+def candidate_key(run_id: str, run_seed: int, generator: str, epsilon: float) -> str:
+    """A candidate's idempotency key; its row, budget reservation and charge share it."""
+    seed = candidate_seed(run_seed, generator, epsilon)
+    return f"{run_id}/{generator}/{eps_text(epsilon)}/{seed}"
+
+
 def _resolve_task(request: RunRequest, policy: Policy, schema: Schema) -> TaskSpec:
     target = request.target or (policy.task.target if policy.task else None)
     if not target:
@@ -128,7 +135,7 @@ def _resolve_task(request: RunRequest, policy: Policy, schema: Schema) -> TaskSp
 
 
 def submit_run(gov: Governance, request: RunRequest, *, actor: str) -> Run:
-    """Validate a request, check the privacy budget, and record a queued run.
+    """Validate a request, reserve its grid against the dataset's budget, record a queued run.
 
     Raises:
         NotFoundError, UnknownColumnError, UnknownGeneratorError, PolicyError, InputError,
@@ -144,17 +151,12 @@ def submit_run(gov: Governance, request: RunRequest, *, actor: str) -> Run:
     with gov.session() as session:
         ds = get_dataset(session, request.dataset)
         task = _resolve_task(request, policy, dataset_schema(ds))
-        needed = sum(eps for _, eps in grid if math.isfinite(eps))
-        left = remaining_budget(session, dataset_id=ds.id, total=policy.risk.max_total_epsilon)
-        if needed > left + 1e-12:
-            raise BudgetExceededError(
-                f"the grid needs epsilon {needed:g} but dataset {ds.name!r} has {left:g} left of "
-                f"its {policy.risk.max_total_epsilon:g} under policy {policy.name!r}; "
-                "run fewer or smaller budgets"
-            )
+        run_id = new_id("run")
+        held = reserve_grid(session, dataset=ds, run_id=run_id, actor=actor, epsilons={
+            candidate_key(run_id, request.seed, g, e): e for g, e in grid})
         record_policy(session, loaded, actor=actor)
         stored_grid = [[g, eps_text(e)] for g, e in grid]
-        run = Run(id=new_id("run"), dataset_id=ds.id, policy_sha256=loaded.sha256,
+        run = Run(id=run_id, dataset_id=ds.id, policy_sha256=loaded.sha256,
                   task_json=task.to_json(), grid_json=dumps(stored_grid, sort_keys=False),
                   options_json=options.to_json(), seed=request.seed, requested_by=actor,
                   executor=request.executor, message="queued")
@@ -163,8 +165,9 @@ def submit_run(gov: Governance, request: RunRequest, *, actor: str) -> Run:
         append_event(session=session, kind="run.requested", actor=actor, subject=run.id, payload={
             "dataset_id": ds.id, "source_sha256": ds.source_sha256, "split_sha256": ds.split_sha256,
             "policy_sha256": loaded.sha256, "task": task.as_dict(), "grid": stored_grid,
-            "seed": request.seed, "delta": policy.risk.max_delta, "budget_needed": needed,
-            "budget_left": left, "executor": request.executor, "n_synthetic": request.n_synthetic,
+            "seed": request.seed, "delta": policy.risk.max_delta, "budget_needed": held.epsilon,
+            "budget_left": held.epsilon_left_before, "executor": request.executor,
+            "n_synthetic": request.n_synthetic,
             "generator_options": options.generator_options,
         })
     return run
