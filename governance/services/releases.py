@@ -7,6 +7,11 @@ Rules (each enforced here, in the core, and each refusal an error a caller can r
 - with ``separation_of_duties`` the requester of a run cannot approve its candidates;
 - the policy's quorum of distinct approvals creates a release pinned to that policy
   version, for the policy's consumers, expiring after its ``expires_after_days``;
+- decisions on one candidate are serialised by a lock on its row (``SELECT ... FOR
+  UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers), so
+  approvals are counted, and the release activated, under the same lock: concurrent
+  approvals give exactly one release, and a second decision by the same approver is a
+  conflict that names the first;
 - every download attempt on a release is exactly one audit event: ``access.denied``,
   ``access.allowed`` once the artifact has been read and its hash checked, or
   ``access.failed`` when the stored artifact is missing or altered (nothing is served).
@@ -60,9 +65,17 @@ def policy_of(session: Session, sha256: str) -> Policy:
     return parse_policy(pv.text, source=f"policy {pv.name}").policy
 
 
-def get_candidate(session: Session, candidate_id: str) -> Candidate:
-    """A candidate by id, or NotFoundError."""
-    cand = session.get(Candidate, candidate_id)
+def get_candidate(session: Session, candidate_id: str, *, lock: bool = False) -> Candidate:
+    """A candidate by id (with ``lock``: its row locked until the transaction ends).
+
+    Raises:
+        NotFoundError: no such candidate.
+    """
+    if lock:
+        cand = session.exec(select(Candidate).where(Candidate.id == candidate_id)
+                            .with_for_update().execution_options(populate_existing=True)).first()
+    else:
+        cand = session.get(Candidate, candidate_id)
     if cand is None:
         raise NotFoundError(f"no candidate {candidate_id!r}")
     return cand
@@ -92,7 +105,9 @@ def record_decision(
     """
     if decision not in ("approve", "reject"):
         raise InputError(f"decision must be 'approve' or 'reject', not {decision!r}")
-    cand = get_candidate(session, candidate_id)
+    # First statement of the transaction: every decision on this candidate waits here, so
+    # the duplicate check, the count and the activation below see each other's commits.
+    cand = get_candidate(session, candidate_id, lock=True)
     run = session.get(Run, cand.run_id)
     assert run is not None
     policy = policy_of(session, run.policy_sha256)
@@ -109,6 +124,7 @@ def record_decision(
     if cand.status in ("pending", "failed"):
         raise ConflictError(f"candidate {cand.id} is {cand.status}; only evaluated candidates "
                             "can be decided")
+    _check_not_decided(session, cand, actor)
     if cand.status in ("rejected", "released"):
         raise ConflictError(f"candidate {cand.id} is already {cand.status}")
     if decision == "approve" and not cand.eligible:
@@ -119,9 +135,6 @@ def record_decision(
             f"candidate {cand.id} fails policy {policy.name!r} and cannot be approved: "
             + ("; ".join(clauses) or "no verdict recorded")
         )
-    if session.exec(select(Decision).where(Decision.candidate_id == cand.id,
-                                           Decision.actor == actor.name)).first():
-        raise ConflictError(f"{actor.name!r} already decided on candidate {cand.id}")
     dec = Decision(id=new_id("dec"), candidate_id=cand.id, actor=actor.name, role=actor.role,
                    decision=decision, reason=reason, policy_sha256=run.policy_sha256)
     session.add(dec)
@@ -149,6 +162,22 @@ def record_decision(
     session.add(cand)
     active = release if release is not None and release.status == "active" else None
     return DecisionOutcome(dec, approvals, policy.approvals.quorum, active, release)
+
+
+def _check_not_decided(session: Session, cand: Candidate, actor: Principal) -> None:
+    """Refuse a second decision by the same approver, naming the first.
+
+    Raises:
+        ConflictError: with the existing decision in ``details["decision"]``.
+    """
+    prior = session.exec(select(Decision).where(Decision.candidate_id == cand.id,
+                                                Decision.actor == actor.name)).first()
+    if prior is not None:
+        raise ConflictError(
+            f"{actor.name!r} already decided on candidate {cand.id}: {prior.decision} at "
+            f"{prior.created_at.isoformat()}; a decision is made once",
+            code="already_decided",
+            details={"decision": DecisionPublic.from_row(prior).as_dict()})
 
 
 def _pending_release(*, session: Session, cand: Candidate, run: Run, policy: Policy) -> Release:

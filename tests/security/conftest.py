@@ -1,9 +1,10 @@
-"""Fixtures of the security regression tests: an API client on an isolated home, keys."""
+"""Fixtures of the security regression tests: API clients, keys, real server processes."""
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,11 @@ from api.main import app
 from api.ratelimit import RateLimiter, get_rate_limiter
 from governance.core.config import get_settings
 from governance.services.context import Governance
+from governance.store.db import dispose_engines
+from tests.conftest import make_settings
 from tests.utils.api import make_key
 from tests.utils.scenario import ScenarioBuilder, World, loose_policy
+from tests.utils.servers import Servers, api_servers, fresh_pg_database
 
 
 @pytest.fixture
@@ -60,3 +64,40 @@ def undecided_world(tmp_path_factory: pytest.TempPathFactory) -> World:
                   adm="admin")
             .run("req", policy=loose_policy("security", quorum=2, consumers="req"))
             .build())
+
+
+#: Server processes of the PostgreSQL race tests, and what each may hold: 8 x (2 + 2)
+#: connections fit the database's limit with room for the test process's own pool.
+PG_SERVERS, PG_POOL, PG_CONNECTION_LIMIT = 8, {"size": 2, "max_overflow": 2}, 48
+
+
+@dataclass
+class ServerWorld:
+    """API server processes on one fresh PostgreSQL database, and a context on it."""
+
+    servers: Servers
+    gov: Governance
+    database_url: str
+
+
+@pytest.fixture(scope="session")
+def pg_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerWorld]:
+    """Eight real API processes (uvicorn) on one fresh PostgreSQL database, started once.
+
+    The database has a ``CONNECTION LIMIT`` of 48 (a small server, so the shared test
+    server is not crowded), and each process a pool of 2 + 2 connections. Tests share the
+    processes and the database but each makes its own objects (keys, datasets, candidates).
+    """
+    root = tmp_path_factory.mktemp("pg-servers")
+    with fresh_pg_database(connection_limit=PG_CONNECTION_LIMIT) as url:
+        settings = make_settings(root, url)
+        gov = Governance.open(settings)  # migrates, so the servers need not race to
+        env = {"GOVERNANCE_DB_POOL_SIZE": str(PG_POOL["size"]),
+               "GOVERNANCE_DB_POOL_MAX_OVERFLOW": str(PG_POOL["max_overflow"]),
+               "GOVERNANCE_DB_POOL_TIMEOUT_SECONDS": "10"}
+        try:
+            with api_servers(PG_SERVERS, home=settings.home, database_url=url,
+                             env=env) as servers:
+                yield ServerWorld(servers=servers, gov=gov, database_url=url)
+        finally:
+            dispose_engines()
