@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.security import security_headers
 from governance.core import errors as e
+from governance.services.context import no_connection_free, unavailable_error
 
 log = logging.getLogger("api")
 
@@ -41,6 +42,7 @@ STATUS: list[tuple[type[e.GovernanceError], int]] = [
     (e.AccountingError, 500),
     (e.ArtifactUnavailableError, 503),
     (e.ConfigurationError, 500),
+    (e.ServiceUnavailableError, 503),
 ]
 
 #: An absolute POSIX path of two or more segments (API routes such as /v1/... excepted).
@@ -90,6 +92,9 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     429: {**_err("Rate limit exceeded; see Retry-After."),
           "headers": {"Retry-After": {"description": "Seconds to wait.",
                                       "schema": {"type": "integer"}}}},
+    503: {**_err("No database connection was free; nothing changed. Retry after Retry-After."),
+          "headers": {"Retry-After": {"description": "Seconds to wait.",
+                                      "schema": {"type": "integer"}}}},
 }
 
 
@@ -129,6 +134,12 @@ def _allowed_methods(req: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+def _unavailable(exc: e.ServiceUnavailableError, *,
+                 headers: dict[str, str] | None = None) -> JSONResponse:
+    return error_response(503, exc.code, exc.message,
+                          headers={**(headers or {}), "Retry-After": str(exc.retry_after)})
+
+
 def _missing_key() -> JSONResponse:
     return error_response(401, e.AuthenticationError.code,
                           "missing API key: send 'Authorization: Bearer <key>'")
@@ -141,6 +152,8 @@ def install(app: FastAPI) -> None:
     async def _domain(_req: Request, exc: e.GovernanceError) -> JSONResponse:
         if isinstance(exc, e.PolicyError):
             return error_response(status_for(exc), exc.code, exc.message, problems=exc.problems)
+        if isinstance(exc, e.ServiceUnavailableError):
+            return _unavailable(exc)
         return error_response(status_for(exc), exc.code, exc.message, fields=exc.details)
 
     @app.exception_handler(RequestValidationError)
@@ -170,6 +183,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(req: Request, exc: Exception) -> JSONResponse:
+        if no_connection_free(exc):  # a driver error that escaped the session's translation
+            return _unavailable(unavailable_error(), headers=security_headers(req.url.path))
         log.exception("unhandled error")
         # Answered outside the middleware stack, so the security headers are added here.
         return error_response(500, "internal_error",

@@ -24,6 +24,12 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=Path(".governance"))
     database_url: str | None = None
+    # Connections each process may hold: processes x (pool size + overflow) must stay
+    # below the database server's max_connections; a request that waits longer than the
+    # timeout for one is answered 503 with Retry-After.
+    db_pool_size: int = Field(default=5, ge=1, le=1000)
+    db_pool_max_overflow: int = Field(default=5, ge=0, le=1000)
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     environment: Literal["development", "test", "production"] = "development"
     # The installation's Ed25519 audit-signing key (checkpoints, bundles): by default a
     # key generated on first use at <home>/keys/audit-signing.key (0600). Set one of:

@@ -25,7 +25,8 @@ Hierarchy::
     ├── AccountingError                    a privacy accountant failed for a run     -> 500
     ├── IntegrityError                     audit chain or artifact hash mismatch     -> 5xx
     ├── ArtifactUnavailableError           stored data cannot be served just now     -> 503
-    └── ConfigurationError                 the installation's own setup is unsafe or broken -> 500
+    ├── ConfigurationError                 the installation's own setup is unsafe or broken -> 500
+    └── ServiceUnavailableError            no database connection free; retry later  -> 503
 
     GovernanceWarning (UserWarning)
     └── UntrustedSignalWarning             a metric ran but its signal cannot be trusted
@@ -170,6 +171,19 @@ class ConfigurationError(GovernanceError):
     """
 
     code = "misconfigured"
+
+
+class ServiceUnavailableError(GovernanceError):
+    """The service cannot take the request just now (no database connection was free).
+
+    Nothing was changed; the caller should retry after ``retry_after`` seconds.
+    """
+
+    code = "service_unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class GovernanceWarning(UserWarning):

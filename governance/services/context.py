@@ -18,8 +18,16 @@ from sqlmodel import Session
 from governance.core.config import Settings, get_settings
 from governance.lineage.sinks import FileSink, HttpSink, LineageSink
 from governance.store.artifacts import ArtifactStore
-from governance.store.db import get_engine, session_scope
+from governance.store.db import (
+    PoolOptions,
+    get_engine,
+    no_connection_free,
+    session_scope,
+    unavailable_error,
+)
 from governance.store.private import private_dir
+
+__all__ = ["Governance", "default_lineage_sinks", "no_connection_free", "unavailable_error"]
 
 
 def default_lineage_sinks(settings: Settings) -> list[LineageSink]:
@@ -47,7 +55,9 @@ class Governance:
         private_dir(settings.home)  # created 0700: it holds the database, keys and data
         return cls(
             settings=settings,
-            engine=get_engine(settings.resolved_database_url),
+            engine=get_engine(settings.resolved_database_url, pool=PoolOptions(
+                size=settings.db_pool_size, max_overflow=settings.db_pool_max_overflow,
+                timeout_seconds=settings.db_pool_timeout_seconds)),
             artifacts=ArtifactStore(settings.artifacts_dir),
             lineage_sinks=(default_lineage_sinks(settings) if lineage_sinks is None
                            else list(lineage_sinks)),

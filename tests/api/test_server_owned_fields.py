@@ -20,6 +20,7 @@ POSTS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "/v1/candidates/{candidate_id}/decisions": ("approver", {"decision": "approve"}),
     "/v1/releases/{release_id}/revoke": ("approver", {"reason": "consent withdrawn"}),
     "/v1/keys": ("admin", {"name": "new-key", "role": "approver"}),
+    "/v1/datasets/{dataset_id}/grants": ("requester", {"grantee": "requester-2"}),
 }
 
 
@@ -37,7 +38,8 @@ def test_every_post_operation_is_covered():
 def test_server_owned_field_is_422(client, headers, path, field):
     # Setup
     role, body = POSTS[path]
-    url = path.format(run_id="run_x", candidate_id="cand_x", release_id="rel_x")
+    url = path.format(run_id="run_x", candidate_id="cand_x", release_id="rel_x",
+                      dataset_id="ds_x")
     # Run
     if body is None:
         files = {"file": ("t.csv", mixed_table(100).to_csv(index=False), "text/csv"),

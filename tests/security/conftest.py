@@ -84,9 +84,10 @@ class ServerWorld:
 def pg_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerWorld]:
     """Eight real API processes (uvicorn) on one fresh PostgreSQL database, started once.
 
-    The database has a ``CONNECTION LIMIT`` of 48 (a small server, so the shared test
-    server is not crowded), and each process a pool of 2 + 2 connections. Tests share the
-    processes and the database but each makes its own objects (keys, datasets, candidates).
+    The servers connect as a role that may hold 48 connections (a small server, so the
+    shared test server is not crowded), and each process has a pool of 2 + 2 connections.
+    Tests share the processes and the database but each makes its own objects (keys,
+    datasets, candidates).
     """
     root = tmp_path_factory.mktemp("pg-servers")
     with fresh_pg_database(connection_limit=PG_CONNECTION_LIMIT) as url:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
@@ -159,3 +160,39 @@ def test_eight_concurrent_registrations_of_one_name_give_one_winner_and_409s(
     assert all("already registered as 'shared'" in detail
                for kind, detail in results if kind == "ConflictError")
     assert len(stored) == 1 and stored[0].id == next(d for k, d in results if k == "ok")
+
+
+@pytest.mark.postgres
+def test_eight_server_processes_registering_one_name_give_one_201_and_409s(pg_servers):
+    # Setup: eight requesters, each with a different table, one name, one process each.
+    gov: Governance = pg_servers.gov
+    urls = pg_servers.servers.urls
+    hdrs = [make_key(gov, f"names-requester-{i}", "requester") for i in range(len(urls))]
+    bodies = [csv_bytes(mixed_table(100, seed=20 + i)) for i in range(len(urls))]
+    start, answers = threading.Barrier(len(urls)), [None] * len(urls)
+
+    def register(i: int) -> None:
+        with httpx.Client(timeout=120) as client:
+            start.wait()
+            answers[i] = client.post(
+                f"{urls[i]}/v1/datasets", headers=hdrs[i], data={"name": "shared-by-8"},
+                files={"file": ("t.csv", bodies[i], "text/csv"),
+                       "schema": ("s.yaml", MIXED_SCHEMA.to_yaml(), "text/yaml")})
+
+    # Run
+    threads = [threading.Thread(target=register, args=(i,)) for i in range(len(urls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    with gov.session() as s:
+        stored = s.exec(select(Dataset).where(Dataset.name == "shared-by-8")).all()
+    # Assert
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [201] + [409] * (len(urls) - 1), [a.text for a in answers]
+    assert len(stored) == 1
+    winner = next(a for a in answers if a.status_code == 201)
+    assert winner.json()["id"] == stored[0].id
+    for a in answers:
+        if a.status_code == 409:
+            assert "already registered as 'shared-by-8'" in assert_error_body(a, 409)["message"]

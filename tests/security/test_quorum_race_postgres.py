@@ -100,7 +100,7 @@ def test_concurrent_approvals_give_exactly_one_release(world, pg_servers, http, 
         decisions = s.exec(select(Decision).where(Decision.candidate_id == cand)).all()
         created = [e for e in iter_events(s) if e.kind == "release.created"
                    and json.loads(e.payload)["candidate_id"] == cand]
-        status = s.get(Candidate, cand).status  # type: ignore[union-attr]
+        status = s.get(Candidate, cand).status
     # Assert: only 201 and 409; the quorum's approvals and no more; one active release.
     codes = sorted(code for _who, code, _body in answers)
     assert set(codes) <= {201, 409}, (answers, pg_servers.servers.tail())

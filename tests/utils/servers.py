@@ -32,24 +32,32 @@ def fresh_pg_database(*, connection_limit: int | None = None) -> Iterator[str]:
     """The URL of a new, empty PostgreSQL database (skips the test when the server is down).
 
     Args:
-        connection_limit: the database's ``CONNECTION LIMIT`` (a small server, without
-            taking connections from anyone else on the shared server).
+        connection_limit: connect as a new role that owns the database and may hold at
+            most this many connections (a small server, without taking connections from
+            anyone else on the shared server; superusers would not be limited).
     """
     sqlalchemy = pytest.importorskip("sqlalchemy")
     pytest.importorskip("psycopg2")
     name = f"gov_race_{secrets.token_hex(4)}"
-    limit = f" CONNECTION LIMIT {int(connection_limit)}" if connection_limit else ""
+    role = name if connection_limit else None
     try:
         admin = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name}{limit}")
+            if role:
+                conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT "
+                                     f"{int(connection_limit or 0)}")
+            conn.exec_driver_sql(f"CREATE DATABASE {name}" + (f" OWNER {role}" if role else ""))
     except Exception as exc:  # noqa: BLE001 - any failure to reach the server means skip
         pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not reachable ({type(exc).__name__})")
+    scheme, rest = PG_ADMIN_URL.rsplit("/", 1)[0].split("://", 1)
+    host = rest.split("@", 1)[-1]
     try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield f"{scheme}://{role}@{host}/{name}" if role else f"{scheme}://{rest}/{name}"
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            if role:
+                conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
         admin.dispose()
 
 
