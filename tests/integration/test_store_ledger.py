@@ -6,12 +6,18 @@ import threading
 
 import pandas as pd
 import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
 from sqlalchemy import text
+from sqlmodel import SQLModel
 
 from governance.core.errors import IntegrityError, NotFoundError
 from governance.services.budget import charge, summarize
 from governance.store.artifacts import ArtifactStore
 from governance.store.auditlog import append_event, verify_log
+from governance.store.db import MIGRATIONS_DIR, make_engine, migrate
 from governance.store.models import Dataset
 
 
@@ -29,6 +35,37 @@ def test_migration_creates_schema_and_head(any_gov):
             if any_gov.engine.dialect.name == "postgresql" else
             "SELECT name FROM sqlite_master WHERE type='table'"))}
     assert {"dataset", "run", "candidate", "auditevent", "audithead", "alembic_version"} <= tables
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres",
+                                                            marks=pytest.mark.postgres)])
+def test_migrations_match_the_models_and_keep_old_datasets(backend, tmp_path, request):
+    # Setup: a database at revision 0001 holding one dataset (no budget column yet).
+    url = (request.getfixturevalue("pg_url") if backend == "postgres"
+           else f"sqlite:///{tmp_path / 'old.db'}")
+    engine = make_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(text(
+            "INSERT INTO dataset (id, name, source_sha256, source_filename, artifact_sha256, "
+            "n_rows, schema_yaml, schema_sha256, data_derived_schema, split_seed, "
+            "split_sha256, created_by, created_at) VALUES ('ds_old', 'old', 'a', 'f', 'b', 1, "
+            "'x', 'c', false, 0, 'd', 'owner', '2026-01-01 00:00:00')"))
+    try:
+        # Run
+        migrate(engine)
+        with engine.connect() as conn:
+            budget = conn.execute(text("SELECT budget_epsilon FROM dataset")).scalar_one()
+            drift = compare_metadata(MigrationContext.configure(
+                conn, opts={"compare_type": True}), SQLModel.metadata)
+    finally:
+        engine.dispose()
+    # Assert: old datasets get the bundled default policy's limit; no drift from the models.
+    assert budget == 40.0
+    assert drift == []
 
 
 def test_appends_chain_and_verify(any_gov):
