@@ -23,6 +23,7 @@ from governance.cli.app import app as cli_app
 from governance.services.context import Governance
 from governance.store.auditlog import iter_events
 from tests.utils.api import RecordingJobs, make_key
+from tests.utils.cli import key_file
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 from tests.utils.fakes import registered_fake_dp
 from tests.utils.hostile import assert_error_body, csv_bytes, upload
@@ -182,19 +183,25 @@ def cli(gov: Governance) -> Iterator[CliRunner]:
     yield CliRunner()
 
 
-def test_cli_sets_shows_and_grants(world, cli, gov):
+def test_cli_sets_shows_and_grants(world, cli, gov, tmp_path):
+    # Setup: each actor's key in a private file.
+    keys = {who: str(key_file(tmp_path / f"{who}.key", world["hdr"][who]))
+            for who in ("requester", "admin", "requester3")}
     # Run
     set_ = cli.invoke(cli_app, ["budget", "set", "people", "--epsilon", "20",
-                                "--as", "requester-1", "--json"])
+                                "--key-file", keys["requester"], "--json"])
     shown = cli.invoke(cli_app, ["budget", "show", "people", "--json"])
     granted = cli.invoke(cli_app, ["datasets", "grant", "people", "--to", "requester-3",
-                                   "--as", "admin-1"])
+                                   "--key-file", keys["admin"]])
     refused = cli.invoke(cli_app, ["budget", "set", "people", "--epsilon", "30",
-                                   "--as", "requester-3"])
+                                   "--key-file", keys["requester3"]])
+    by_name = cli.invoke(cli_app, ["budget", "set", "people", "--epsilon", "30",
+                                   "--as", "requester-1"])
     # Assert
     assert set_.exit_code == 0, set_.output
     assert json.loads(set_.stdout)["epsilon_budget"] == 20
     assert json.loads(shown.stdout)["epsilon_left"] == 20
     assert granted.exit_code == 0 and "requester-3 may now see dataset" in granted.stdout
     assert type(refused.exception).__name__ == "PermissionDeniedError"
+    assert type(by_name.exception).__name__ == "InputError"  # a name is not a credential
     assert [p["grantee"] for _a, p in _events(gov, "dataset.granted")] == ["requester-3"]
