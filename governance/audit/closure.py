@@ -105,7 +105,8 @@ class Closure:
             return k.startswith("run.")
         if s == self.dataset_id:
             return k == "dataset.registered" or (
-                k == "budget.charged" and ev.field("candidate_id") in self.candidate_ids)
+                k == "budget.charged" and ev.field("candidate_id") in self.candidate_ids) or (
+                k in ("budget.reserved", "budget.released") and ev.field("run_id") == self.run_id)
         if s == self.policy_sha256:
             return k == "policy.recorded"
         if s in self.candidate_ids:

@@ -203,8 +203,8 @@ def test_a_bundle_carries_the_release_closure_not_the_whole_log(released: World,
     carried = {e["seq"] for e in events}
     assert proofs["tree_size"] == len(log) and len(events) < len(log)
     assert {e.kind for e in log if e.seq not in carried} == {"apikey.created", "audit.exported"}
-    assert {"dataset.registered", "policy.recorded", "run.requested", "candidate.generated",
-            "decision.recorded", "release.created"} <= kinds
+    assert {"dataset.registered", "policy.recorded", "run.requested", "budget.reserved",
+            "candidate.generated", "decision.recorded", "release.created"} <= kinds
     assert not any(k.startswith(("apikey.", "audit.")) for k in kinds)
     assert sorted(map(int, proofs["proofs"])) == [e["seq"] for e in events]
     checkpoint = (bundle / "checkpoint.txt").read_text().split("\n")

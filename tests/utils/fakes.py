@@ -22,8 +22,9 @@ class FakeDP(FakeGenerator):
     accepts_infinite_epsilon: ClassVar[bool] = False
     on_fit: ClassVar[Callable[[], None] | None] = None
 
-    def __init__(self, *, fail: bool = False, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *, fail: bool = False, reproducible_noise: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)  # it draws no noise, secret or reproducible
         self._fail = fail
 
     def fit(self, data: Any, schema: Any) -> FakeDP:
