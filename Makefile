@@ -33,8 +33,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# One worker per core (pytest-xdist); a module's tests stay on one worker, so the
+# module-scoped worlds (trained runs, server processes) are built once.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto --dist loadscope
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
