@@ -43,6 +43,8 @@ STATUS: list[tuple[type[e.GovernanceError], int]] = [
     (e.ArtifactUnavailableError, 503),
     (e.ConfigurationError, 500),
     (e.ServiceUnavailableError, 503),
+    (e.ExecutorUnavailableError, 503),
+    (e.QuotaExceededError, 429),
 ]
 
 #: An absolute POSIX path of two or more segments (API routes such as /v1/... excepted).
@@ -140,6 +142,14 @@ def _unavailable(exc: e.ServiceUnavailableError, *,
                           headers={**(headers or {}), "Retry-After": str(exc.retry_after)})
 
 
+def _reason(err: Any) -> str:
+    """A validation problem in words (an unknown field says so plainly)."""
+    if err.get("type") == "extra_forbidden":
+        return ("unknown field: this operation does not accept it (the OpenAPI spec lists "
+                "the fields it takes)")
+    return str(err["msg"])
+
+
 def _missing_key() -> JSONResponse:
     return error_response(401, e.AuthenticationError.code,
                           "missing API key: send 'Authorization: Bearer <key>'")
@@ -161,7 +171,7 @@ def install(app: FastAPI) -> None:
         if _unauthenticated(req):
             return _missing_key()
         problems = [
-            f"{'.'.join(str(p) for p in err['loc'] if p != 'body') or 'body'}: {err['msg']}"
+            f"{'.'.join(str(p) for p in err['loc'] if p != 'body') or 'body'}: {_reason(err)}"
             for err in exc.errors()
         ]
         return error_response(422, "invalid_request", "; ".join(problems), problems=problems)

@@ -6,7 +6,9 @@ import math
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from api.deps import MAX_OFFSET, Gov, Jobs, Reader, Requester
 from governance.schemas.runs import FrontierPublic, RunPublic, RunsPublic, RunStatusPublic
@@ -34,9 +36,18 @@ class RunCreate(BaseModel):
     generators: list[str] = Field(["gaussian_copula", "dp_vae"], min_length=1, max_length=10)
     epsilons: list[Epsilon] = Field([1.0, 4.0, "inf"], min_length=1, max_length=10)
     seed: int = Field(0, ge=0, le=2**31 - 1)
-    executor: str = Field("local", max_length=128,
-                          description="local, inline, or a Dask scheduler tcp://HOST:PORT.")
     n_synthetic: int | None = Field(None, ge=50, le=1_000_000)
+    # Not a request field: declared (and hidden from the spec) only to refuse it clearly.
+    executor: SkipJsonSchema[object] = Field(None, exclude=True)
+
+    @field_validator("executor", mode="before")
+    @classmethod
+    def _refuse_executor(cls, value: object) -> object:
+        raise PydanticCustomError(
+            "executor_not_a_request_field",
+            "where runs train is server configuration, not a request field: the operator "
+            "sets GOVERNANCE_EXECUTOR (and GOVERNANCE_EXECUTORS); remove 'executor' from the "
+            "body")
 
 
 class CancelBody(BaseModel):
@@ -54,7 +65,7 @@ def create_run(body: RunCreate, gov: Gov, key: Requester, jobs: Jobs,
         dataset=body.dataset, target=body.target, policy=load_named_policy(gov, body.policy),
         generators=body.generators,
         epsilons=[math.inf if e == "inf" else float(e) for e in body.epsilons],
-        seed=body.seed, executor=body.executor, n_synthetic=body.n_synthetic)
+        seed=body.seed, n_synthetic=body.n_synthetic)
     run = submit_run(gov, request, actor=key.name)
     jobs.submit(gov, run.id)
     response.headers["Location"] = f"/v1/runs/{run.id}"

@@ -12,6 +12,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 #: The shortest audit-signing secret accepted in ``GOVERNANCE_CHECKPOINT_KEY`` (bytes).
 MIN_SIGNING_SECRET_BYTES = 32
 
+from governance.core.errors import InputError
+from governance.core.executor_config import (
+    BUILTIN_EXECUTORS,
+    NAME_RULE,
+    ExecutorSpec,
+    executor_spec,
+    spec_for,
+)
+
 
 class Settings(BaseSettings):
     """Settings of one service instance.
@@ -45,6 +54,16 @@ class Settings(BaseSettings):
     docs_enabled: bool | None = None  # serve /docs; None: only in development
     rate_limit_per_minute: int = Field(default=600, ge=0)
     openlineage_url: str | None = None  # Marquez-style endpoint; events also go to a file
+    # Where candidates train: a name, never a request field (see core.executor_config).
+    executor: str = "local"  # the default executor's name
+    executors: dict[str, str] = Field(default_factory=dict)  # name -> address (JSON)
+    executor_tls_ca_file: Path | None = None  # CA that signed the scheduler's certificate
+    executor_tls_cert_file: Path | None = None  # this server's client certificate
+    executor_tls_key_file: Path | None = None  # and its private key
+    allow_insecure_executor: bool = False  # plain tcp:// to a non-loopback scheduler
+    executor_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    run_lease_seconds: int = Field(default=60, ge=2, le=3600)  # a run's lease; renewed at 1/3
+    max_queued_runs_per_requester: int = Field(default=3, ge=1)  # queued + running runs
 
     @model_validator(mode="after")
     def _refuse_unsafe_keys(self) -> Settings:
@@ -58,7 +77,47 @@ class Settings(BaseSettings):
             if self.signing_key_file is not None:
                 raise ValueError("set GOVERNANCE_CHECKPOINT_KEY or GOVERNANCE_SIGNING_KEY_FILE, "
                                  "not both: they name two different audit-signing keys")
+        self._check_executors()
         return self
+
+    def _check_executors(self) -> None:
+        """Refuse executor settings that are malformed, unknown or silently insecure."""
+        for name, address in self.executors.items():
+            if not NAME_RULE.match(name) or name in BUILTIN_EXECUTORS:
+                raise ValueError(
+                    f"GOVERNANCE_EXECUTORS: {name!r} is not a usable executor name (lower-case "
+                    "letters, digits, '-' and '_', at most 32 characters; not a built-in name "
+                    f"{' or '.join(BUILTIN_EXECUTORS)})")
+            try:
+                spec = spec_for(name, address)
+            except InputError as exc:
+                raise ValueError(f"GOVERNANCE_EXECUTORS[{name!r}]: {exc.message}") from None
+            self._check_transport(spec)
+        try:
+            self.executor_spec(self.executor)
+        except InputError as exc:
+            raise ValueError(f"GOVERNANCE_EXECUTOR: {exc.message}") from None
+
+    def _check_transport(self, spec: ExecutorSpec) -> None:
+        if spec.transport == "tls" and not all(
+                (self.executor_tls_ca_file, self.executor_tls_cert_file,
+                 self.executor_tls_key_file)):
+            raise ValueError(
+                f"executor {spec.name!r} uses TLS: set GOVERNANCE_EXECUTOR_TLS_CA_FILE, "
+                "GOVERNANCE_EXECUTOR_TLS_CERT_FILE and GOVERNANCE_EXECUTOR_TLS_KEY_FILE")
+        if spec.insecure and not self.allow_insecure_executor:
+            raise ValueError(
+                f"executor {spec.name!r} is plain tcp:// to a host that is not loopback, so "
+                "training data would travel unencrypted: use tls://, or set "
+                "GOVERNANCE_ALLOW_INSECURE_EXECUTOR=true to accept that")
+
+    def executor_spec(self, name: str | None = None) -> ExecutorSpec:
+        """The executor configured under ``name`` (default: ``executor``).
+
+        Raises:
+            InputError: a name the operator did not configure.
+        """
+        return executor_spec(self.executor if name is None else name, self.executors)
 
     @property
     def resolved_signing_key_file(self) -> Path:

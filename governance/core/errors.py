@@ -24,9 +24,12 @@ Hierarchy::
     ├── BudgetExceededError                the run would overspend the privacy budget -> 409
     ├── AccountingError                    a privacy accountant failed for a run     -> 500
     ├── IntegrityError                     audit chain or artifact hash mismatch     -> 5xx
+    │   └── PrivacyRecordError             a worker's privacy record fails the server's check
     ├── ArtifactUnavailableError           stored data cannot be served just now     -> 503
     ├── ConfigurationError                 the installation's own setup is unsafe or broken -> 500
-    └── ServiceUnavailableError            no database connection free; retry later  -> 503
+    ├── ServiceUnavailableError            no database connection free; retry later  -> 503
+    ├── ExecutorUnavailableError           the configured executor cannot be reached -> 503
+    └── QuotaExceededError                 too many runs queued for one requester    -> 429
 
     GovernanceWarning (UserWarning)
     └── UntrustedSignalWarning             a metric ran but its signal cannot be trusted
@@ -184,6 +187,28 @@ class ServiceUnavailableError(GovernanceError):
     def __init__(self, message: str, *, retry_after: int = 5) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class PrivacyRecordError(IntegrityError):
+    """A worker's privacy record does not survive the server's recomputation.
+
+    The candidate fails and nothing is charged: the server never takes a worker's word
+    for the epsilon a candidate spent.
+    """
+
+    code = "privacy_record_mismatch"
+
+
+class ExecutorUnavailableError(GovernanceError):
+    """The configured executor could not be reached (no connection details are given)."""
+
+    code = "executor_unreachable"
+
+
+class QuotaExceededError(GovernanceError):
+    """A requester already has as many queued or running runs as the server allows."""
+
+    code = "too_many_runs"
 
 
 class GovernanceWarning(UserWarning):

@@ -26,8 +26,9 @@ def run_cmd(
     epsilons: Annotated[str, typer.Option(
         help="Comma-separated budgets; inf = non-private.")] = "1,4,inf",
     seed: Annotated[int, typer.Option(help="Run seed.")] = 0,
-    executor: Annotated[str, typer.Option(
-        help="local, inline, or tcp://HOST:PORT (Dask).")] = "local",
+    executor: Annotated[str | None, typer.Option(
+        help="Name of an executor the operator configured (local, inline, or one in "
+             "GOVERNANCE_EXECUTORS); default GOVERNANCE_EXECUTOR.")] = None,
     n_synthetic: Annotated[int | None, typer.Option(
         help="Rows per candidate (default: train size).")] = None,
     as_: Annotated[str, typer.Option("--as", help="Requester name.")] = "cli",

@@ -21,6 +21,7 @@ from typing import Any
 from sqlmodel import select
 
 from governance.core.errors import BudgetExceededError, ConflictError, NotFoundError
+from governance.core.executor_config import ExecutorSpec
 from governance.core.types import CandidateStatus, RunStatus
 from governance.datasets.private_domain import PRIVATE_LABEL
 from governance.datasets.schema import Schema, conform
@@ -75,6 +76,12 @@ class _Context:
     options: RunOptions | None = None
     units: int = 0
     finished: int = 0
+    spec: ExecutorSpec | None = None  # the configured executor (None: one was injected)
+
+    @property
+    def executor_note(self) -> str:
+        """The executor's name and transport for the record (never its address)."""
+        return self.spec.describe() if self.spec is not None else self.run.executor
 
     def say(self, message: str) -> None:
         """Record progress on the run row and tell the caller."""
@@ -108,10 +115,11 @@ def execute_run(gov: Governance, run_id: str, *, progress: Progress | None = Non
             return _get_run(session, run_id)
     emit_run_event(gov, run_id, "START")
     try:
+        chosen = executor or _configured_executor(ctx, workers)
         _prepare(ctx)
         tasks, resumed = _plan(ctx)
         _evaluate_resumed(ctx, resumed)
-        _generate(ctx, tasks, executor or make_executor(ctx.run.executor, workers=workers))
+        _generate(ctx, tasks, chosen)
         run = _finish(ctx)
     except _Cancelled:
         run = _cancelled(ctx)
@@ -119,6 +127,12 @@ def execute_run(gov: Governance, run_id: str, *, progress: Progress | None = Non
         _failed(ctx, exc)
         raise
     return run
+
+
+def _configured_executor(ctx: _Context, workers: int | None) -> Executor:
+    """The executor the run recorded, as the operator configured it (never an address)."""
+    ctx.spec = ctx.gov.settings.executor_spec(ctx.run.executor)
+    return make_executor(ctx.spec, settings=ctx.gov.settings, workers=workers)
 
 
 def _get_run(session: Any, run_id: str) -> Run:
@@ -210,7 +224,7 @@ def _evaluate_resumed(ctx: _Context, resumed: list[Candidate]) -> None:
 def _generate(ctx: _Context, tasks: list[GenerationTask], executor: Executor) -> None:
     """Train the remaining candidates on the executor and evaluate each as it lands."""
     assert ctx.evaluator is not None
-    ctx.say(f"training {len(tasks)} candidate(s) on {ctx.run.executor}")
+    ctx.say(f"training {len(tasks)} candidate(s) on {ctx.executor_note}")
     for out in executor.run(tasks):
         ctx.finished += 1
         label = out.key.split("/", 1)[1]
@@ -239,11 +253,14 @@ def _finish(ctx: _Context) -> Run:
         run.status, run.progress, run.finished_at = RunStatus.SUCCEEDED, 1.0, utcnow()
         evaluated = sum(c.status != CandidateStatus.FAILED for c in cands)
         run.message = f"{evaluated} of {len(cands)} candidates evaluated"
+        if ctx.spec is not None and ctx.spec.insecure:
+            run.message += f"; trained on {ctx.executor_note}"
         session.add(run)
         release_reservations(session, run_id=run.id, reason="the run finished")
         append_event(session=session, kind="run.finished", actor="runner", subject=run.id,
                      payload={"candidates": [c.id for c in cands], "plot_sha256": run.plot_sha256,
-                              "pareto": frontier.pareto, "control": control.as_dict()})
+                              "pareto": frontier.pareto, "control": control.as_dict(),
+                              "executor": ctx.executor_note})
     emit_run_event(ctx.gov, run.id, "COMPLETE")
     ctx.finished = ctx.units
     ctx.say("done")

@@ -4,10 +4,17 @@ Workers only *generate*: they receive the train split, the schema and a task, an
 return the synthetic frame with its privacy record. Everything that writes state
 (artifacts, budget charges, audit events) happens in the coordinating process, so a
 worker that dies loses nothing but its own unfinished candidate.
+
+Executors are server configuration (``Settings.executor_spec``), never a request field.
+Nothing a worker returns is trusted: remote replies are plain data checked by
+``decode_reply``, and the coordinating process re-derives every privacy figure
+(``governance.generators.privacy.verify``) before it charges or shows it.
 """
 
 from __future__ import annotations
 
+import io
+import math
 import multiprocessing as mp
 import os
 import time
@@ -19,10 +26,13 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from governance.core.errors import InputError
+from governance.core.config import Settings
+from governance.core.errors import ExecutorUnavailableError, InputError
+from governance.core.executor_config import ExecutorSpec, executor_spec
 from governance.datasets.schema import conform, schema_from_yaml
 from governance.generators.base import PrivacySpend
 from governance.generators.registry import create_generator
+from governance.store.artifacts import frame_to_parquet_bytes
 
 
 @dataclass(frozen=True)
@@ -139,61 +149,179 @@ class LocalPoolExecutor:
 
 
 class DaskExecutor:
-    """A Dask distributed scheduler (``tcp://HOST:PORT`` or ``tls://HOST:PORT``)."""
+    """A Dask distributed scheduler the operator configured (``tls://`` or ``tcp://``).
+
+    Replies come back as plain data only: the task runs ``plain_reply`` on the worker, which
+    answers with a msgpack-encoded mapping of strings, numbers and Parquet bytes, and the
+    client refuses to deserialize anything else (``deserializers=("msgpack", "error")``),
+    so a worker cannot hand this process a pickle as a result. ``decode_reply`` then checks
+    the reply's shape strictly. Connection failures say "executor unreachable" and never
+    echo the address.
+    """
 
     name = "dask"
 
-    def __init__(self, address: str, *, timeout: str = "10s") -> None:
-        self.address, self.timeout = address, timeout
+    def __init__(self, address: str, *, label: str = "dask", security: Any = None,
+                 timeout: float = 10.0) -> None:
+        self.address, self.label, self.security = address, label, security
+        self.timeout = timeout
 
     def run(self, tasks: list[GenerationTask], fn: Worker = generate
             ) -> Iterator[GenerationOutput]:
-        """Submit every task to the cluster and yield results as they land."""
+        """Submit every task to the cluster and yield checked replies as they land."""
         if not tasks:
             return
         # Deferred import: distributed is heavy and starts threads; only Dask runs need it.
-        from distributed import Client
         from distributed import as_completed as dask_completed
 
+        client = self._connect()
         try:
-            client = Client(self.address, timeout=self.timeout, set_as_default=False)
-        except OSError as exc:
-            raise InputError(
-                f"cannot reach the Dask scheduler at {self.address} ({exc}); start one with "
-                "`dask scheduler` and `dask worker ADDRESS`, or use --executor local"
-            ) from None
-        try:
-            futures = [client.submit(fn, t, pure=False, key=f"candidate-{t.key}")
-                       for t in tasks]
+            by_key = {f"candidate-{t.key}": t for t in tasks}
+            futures = [client.submit(plain_reply, fn, t, pure=False, key=key)
+                       for key, t in by_key.items()]
             # The client is not the default one, so as_completed needs its loop explicitly.
             for fut in dask_completed(futures, loop=client.loop):
-                yield fut.result()
+                yield self._reply(fut, by_key[str(fut.key)])
         finally:
             client.close()
 
+    def _connect(self) -> Any:
+        from distributed import Client
 
-def make_executor(name: str, *, workers: int | None = None) -> Executor:
-    """The executor a configuration name stands for.
+        try:
+            return Client(self.address, security=self.security, timeout=self.timeout,
+                          set_as_default=False, deserializers=PLAIN_DESERIALIZERS)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ExecutorUnavailableError(
+                f"executor unreachable: the server could not connect to executor "
+                f"{self.label!r} ({type(exc).__name__}); the operator should check that it "
+                "runs and that its TLS settings match") from None
 
-    ``"inline"``, ``"local"`` (a process pool) or a Dask scheduler address.
+    def _reply(self, fut: Any, task: GenerationTask) -> GenerationOutput:
+        """A future's result, decoded; any failure becomes an error row, not an exception."""
+        if fut.status != "finished":
+            return _failed(task, f"the executor did not complete the task ({fut.status})")
+        try:
+            payload = fut.result(timeout=self.timeout)
+        except Exception as exc:  # noqa: BLE001 - a lost or refused reply fails one candidate
+            return _failed(task, f"the executor's reply could not be read "
+                                 f"({type(exc).__name__})")
+        return decode_reply(payload, task)
+
+
+#: What the API process agrees to deserialize from a Dask worker: msgpack and error text.
+PLAIN_DESERIALIZERS = ("msgpack", "error")
+#: Longest error text kept from a worker's reply.
+MAX_ERROR_CHARS = 2000
+_REPLY_KEYS = frozenset({"key", "synthetic", "privacy", "fit_seconds", "sample_seconds",
+                         "error"})
+
+
+def encode_reply(out: GenerationOutput) -> dict[str, Any]:
+    """A worker's answer as plain data: strings, numbers and Parquet bytes."""
+    return {
+        "key": out.key,
+        "synthetic": None if out.synthetic is None else frame_to_parquet_bytes(out.synthetic),
+        "privacy": None if out.privacy is None else out.privacy.to_json(),
+        "fit_seconds": float(out.fit_seconds), "sample_seconds": float(out.sample_seconds),
+        "error": out.error,
+    }
+
+
+def plain_reply(fn: Worker, task: GenerationTask) -> Any:
+    """Run ``fn`` on a Dask worker and wrap its answer as msgpack (never a pickle)."""
+    from distributed.protocol.serialize import Serialized, serialize
+
+    try:
+        reply = encode_reply(fn(task))
+    except Exception as exc:  # noqa: BLE001 - the reply must stay plain data
+        reply = encode_reply(_failed(task, f"{type(exc).__name__}: {exc}"))
+    return Serialized(*serialize(reply, serializers=("msgpack",)))
+
+
+def decode_reply(payload: object, task: GenerationTask) -> GenerationOutput:
+    """Check a plain reply against the task it answers and build the output.
+
+    The reply must be a mapping with exactly the fields ``encode_reply`` writes, of the
+    right types, for this task's key; the rows must be Parquet with the task's row count.
+    Anything else becomes an error row (the candidate fails; nothing is stored).
+    """
+    try:
+        return _decode(payload, task)
+    except (TypeError, ValueError, KeyError, OSError) as exc:
+        return _failed(task, f"the executor's reply was rejected: {exc}")
+
+
+def _decode(payload: object, task: GenerationTask) -> GenerationOutput:
+    if not isinstance(payload, dict) or set(payload) != _REPLY_KEYS:
+        raise ValueError("it is not a reply of the expected shape")
+    if payload["key"] != task.key:
+        raise ValueError("it answers another task")
+    seconds = [payload["fit_seconds"], payload["sample_seconds"]]
+    if not all(type(v) in (int, float) and math.isfinite(v) and v >= 0 for v in seconds):
+        raise ValueError("its timings are not non-negative numbers")
+    error = payload["error"]
+    if error is not None:
+        if not isinstance(error, str):
+            raise ValueError("its error is not text")
+        return _failed(task, error, fit_seconds=float(seconds[0]))
+    rows, privacy = payload["synthetic"], payload["privacy"]
+    if not isinstance(rows, bytes) or not isinstance(privacy, str):
+        raise ValueError("it holds neither rows and a privacy record nor an error")
+    frame = _parquet_frame(rows, n_rows=task.n_synthetic)
+    record = PrivacySpend.model_validate_json(privacy)
+    return GenerationOutput(task.key, frame, record, float(seconds[0]), float(seconds[1]))
+
+
+def _parquet_frame(data: bytes, *, n_rows: int) -> pd.DataFrame:
+    """Read Parquet rows after checking the row count in its footer (bounded work)."""
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(io.BytesIO(data)).metadata
+    if meta.num_rows != n_rows:
+        raise ValueError(f"it holds {meta.num_rows} rows, not the {n_rows} asked for")
+    return pd.read_parquet(io.BytesIO(data), engine="pyarrow")
+
+
+def _failed(task: GenerationTask, error: str, *, fit_seconds: float = 0.0) -> GenerationOutput:
+    return GenerationOutput(task.key, None, None, fit_seconds, 0.0, error[:MAX_ERROR_CHARS])
+
+
+def dask_security(settings: Settings) -> Any:
+    """The ``distributed.Security`` built from the TLS settings (client certificate, CA)."""
+    from distributed import Security
+
+    return Security(tls_ca_file=str(settings.executor_tls_ca_file),
+                    tls_client_cert=str(settings.executor_tls_cert_file),
+                    tls_client_key=str(settings.executor_tls_key_file),
+                    require_encryption=True)
+
+
+def make_executor(spec: ExecutorSpec, *, settings: Settings | None = None,
+                  workers: int | None = None) -> Executor:
+    """The executor a configured spec stands for (``Settings.executor_spec``).
 
     Raises:
-        InputError: a name that is none of these.
+        InputError: a TLS executor without the TLS settings.
     """
-    if name == "inline":
+    if spec.kind == "inline":
         return InlineExecutor()
-    if name == "local":
+    if spec.kind == "local":
         return LocalPoolExecutor(workers=workers)
-    if name.startswith(("tcp://", "tls://")):
-        return DaskExecutor(name)
-    raise InputError(
-        f"unknown executor {name!r}; use 'local', 'inline' or a Dask scheduler address "
-        "such as tcp://127.0.0.1:8786"
-    )
+    assert spec.address is not None
+    security = None
+    if spec.transport == "tls":
+        if settings is None or settings.executor_tls_ca_file is None:
+            raise InputError(f"executor {spec.name!r} uses TLS but no certificates are set "
+                             "(GOVERNANCE_EXECUTOR_TLS_CA_FILE, _CERT_FILE, _KEY_FILE)")
+        security = dask_security(settings)
+    timeout = settings.executor_timeout_seconds if settings is not None else 10.0
+    return DaskExecutor(spec.address, label=spec.name, security=security, timeout=timeout)
 
 
 def run_tasks(tasks: list[GenerationTask], *, executor: str | Executor = "local",
               workers: int | None = None, fn: Worker = generate) -> Iterator[GenerationOutput]:
-    """Run tasks on an executor (or the one a name stands for), in completion order."""
-    chosen = make_executor(executor, workers=workers) if isinstance(executor, str) else executor
+    """Run tasks on an executor (or a built-in one by name), in completion order."""
+    chosen = (make_executor(executor_spec(executor, {}), workers=workers)
+              if isinstance(executor, str) else executor)
     yield from chosen.run(tasks, fn)

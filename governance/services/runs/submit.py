@@ -44,7 +44,7 @@ class RunRequest:
     generators: Sequence[str] = ("gaussian_copula", "dp_vae")
     epsilons: Sequence[float] = (1.0, 4.0, math.inf)
     seed: int = 0
-    executor: str = "local"
+    executor: str | None = None  # a name the operator configured; None: GOVERNANCE_EXECUTOR
     n_synthetic: int | None = None
     task_kind: str | None = None
     metric: str | None = None
@@ -144,6 +144,7 @@ def submit_run(gov: Governance, request: RunRequest, *, actor: str) -> Run:
     loaded = (request.policy if isinstance(request.policy, LoadedPolicy) else load_policy(
         request.policy or policy_path("default", directory=gov.settings.policies_dir)))
     policy = loaded.policy
+    executor = gov.settings.executor_spec(request.executor).name  # a configured name only
     grid = plan_grid(request.generators, request.epsilons)
     refuse_requested_flag(request.generator_options)  # the policy decides it
     options = RunOptions(n_synthetic=request.n_synthetic, generator_options={
@@ -159,14 +160,14 @@ def submit_run(gov: Governance, request: RunRequest, *, actor: str) -> Run:
         run = Run(id=run_id, dataset_id=ds.id, policy_sha256=loaded.sha256,
                   task_json=task.to_json(), grid_json=dumps(stored_grid, sort_keys=False),
                   options_json=options.to_json(), seed=request.seed, requested_by=actor,
-                  executor=request.executor, message="queued")
+                  executor=executor, message="queued")
         session.add(run)
         session.flush()
         append_event(session=session, kind="run.requested", actor=actor, subject=run.id, payload={
             "dataset_id": ds.id, "source_sha256": ds.source_sha256, "split_sha256": ds.split_sha256,
             "policy_sha256": loaded.sha256, "task": task.as_dict(), "grid": stored_grid,
             "seed": request.seed, "delta": policy.risk.max_delta, "budget_needed": held.epsilon,
-            "budget_left": held.epsilon_left_before, "executor": request.executor,
+            "budget_left": held.epsilon_left_before, "executor": executor,
             "n_synthetic": request.n_synthetic,
             "generator_options": options.generator_options,
         })
