@@ -151,7 +151,7 @@ def _request(world: dict[str, Any], method: str, path: str, target: str | None,
         kwargs["data"] = {"name": "authz-upload"}
     elif body == "run":
         kwargs["json"] = {"dataset": "ds_does_not_exist", "target": "label",
-                          "generators": ["dp_vae"], "epsilons": [1.0], "executor": "inline"}
+                          "generators": ["dp_vae"], "epsilons": [1.0]}
     elif body == "decision":
         kwargs["json"] = {"decision": "approve"}
     elif body == "revoke":

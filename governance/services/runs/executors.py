@@ -243,8 +243,9 @@ def decode_reply(payload: object, task: GenerationTask) -> GenerationOutput:
     """Check a plain reply against the task it answers and build the output.
 
     The reply must be a mapping with exactly the fields ``encode_reply`` writes, of the
-    right types, for this task's key; the rows must be Parquet with the task's row count.
-    Anything else becomes an error row (the candidate fails; nothing is stored).
+    right types, for this task's key; the rows must be Parquet with the task's row count
+    whose values fit the schema's public domain. Anything else becomes an error row (the
+    candidate fails; nothing is stored).
     """
     try:
         return _decode(payload, task)
@@ -268,7 +269,8 @@ def _decode(payload: object, task: GenerationTask) -> GenerationOutput:
     rows, privacy = payload["synthetic"], payload["privacy"]
     if not isinstance(rows, bytes) or not isinstance(privacy, str):
         raise ValueError("it holds neither rows and a privacy record nor an error")
-    frame = _parquet_frame(rows, n_rows=task.n_synthetic)
+    schema = schema_from_yaml(task.schema_yaml, source="the run's schema")
+    frame = conform(_parquet_frame(rows, n_rows=task.n_synthetic), schema)
     record = PrivacySpend.model_validate_json(privacy)
     return GenerationOutput(task.key, frame, record, float(seconds[0]), float(seconds[1]))
 
