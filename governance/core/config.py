@@ -9,9 +9,6 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-#: The shortest audit-signing secret accepted in ``GOVERNANCE_CHECKPOINT_KEY`` (bytes).
-MIN_SIGNING_SECRET_BYTES = 32
-
 from governance.core.errors import InputError
 from governance.core.executor_config import (
     BUILTIN_EXECUTORS,
@@ -20,6 +17,10 @@ from governance.core.executor_config import (
     executor_spec,
     spec_for,
 )
+
+#: The shortest audit-signing secret accepted in ``GOVERNANCE_CHECKPOINT_KEY`` (bytes).
+MIN_SIGNING_SECRET_BYTES = 32
+
 
 
 class Settings(BaseSettings):

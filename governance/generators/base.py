@@ -28,6 +28,9 @@ class PrivacySpend(Record):
     seed (research sandboxes: not DP against anyone who can read the log), ``None`` not
     recorded (no noise was drawn, or the record predates the field, when DP noise was
     always seeded from the logged seed).
+    ``accountant_delta`` is the delta the DP-SGD accountant's figure is for (None: ``delta``)
+    and ``rho`` the zCDP a marginal mechanism spent: with the other mechanism parameters
+    they let the server recompute ``epsilon_spent`` (``privacy.verify``).
     """
 
     epsilon_target: InfFloat
@@ -45,6 +48,8 @@ class PrivacySpend(Record):
     accountant_fallback_reason: str | None = None
     epochs: int | None = None
     reproducible_noise: bool | None = None
+    accountant_delta: float | None = None
+    rho: float | None = None
 
     @property
     def is_private(self) -> bool:
@@ -69,11 +74,15 @@ class Generator(ABC):
         differentially_private: whether the generator takes a finite epsilon.
         accepts_infinite_epsilon: whether a DP generator also runs without noise (its
             non-private control); the run grid skips infinity for those that do not.
+        accounting: how the server re-derives a DP record's epsilon from its mechanism
+            parameters (``"dp-sgd"``, ``"zcdp"``; None: it cannot, and finite-epsilon
+            candidates of the generator are refused); see ``privacy.verify``.
     """
 
     name: ClassVar[str]
     differentially_private: ClassVar[bool] = False
     accepts_infinite_epsilon: ClassVar[bool] = True
+    accounting: ClassVar[str | None] = None
     seed: int
     #: DP generators: seed the privacy noise from ``seed`` (research sandboxes only).
     reproducible_noise: bool = False

@@ -7,6 +7,7 @@ no SDV, just rows drawn from the task's own train split and a non-private record
 from __future__ import annotations
 
 import math
+import pathlib
 
 from governance.datasets.schema import conform, schema_from_yaml
 from governance.generators.base import PrivacySpend
@@ -31,3 +32,19 @@ class EchoExecutor:
     def run(self, tasks: list[GenerationTask], fn: object = None) -> list[GenerationOutput]:
         """Echo rows for every task."""
         return [echo_rows(task) for task in tasks]
+
+
+class Tripwire:
+    """Unpickling this creates a file: proof that a reply was unpickled."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Rebuild by touching the marker file."""
+        return pathlib.Path.touch, (pathlib.Path(self.marker),)
+
+
+def answer_with_tripwire(task: GenerationTask, marker: str) -> Tripwire:
+    """A worker function whose result can only travel as a pickle."""
+    return Tripwire(marker)

@@ -62,6 +62,7 @@ class MarginalGenerator(Generator):
     name: ClassVar[str]
     mechanism: ClassVar[str]
     differentially_private: ClassVar[bool] = True
+    accounting: ClassVar[str | None] = "zcdp"
     #: A marginal mechanism has no meaningful non-private mode; the grid skips infinity.
     accepts_infinite_epsilon: ClassVar[bool] = False
 
@@ -135,7 +136,7 @@ class MarginalGenerator(Generator):
         return PrivacySpend(
             epsilon_target=self.epsilon, epsilon_spent=spent, delta=self.delta,
             mechanism=self.mechanism, accountant=ACCOUNTANT, preprocessing=prep,
-            preprocessing_epsilon=0.0, notes=notes,
+            preprocessing_epsilon=0.0, notes=notes, rho=rho,
             reproducible_noise=self.reproducible_noise)
 
     @property

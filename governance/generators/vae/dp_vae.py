@@ -108,7 +108,9 @@ class DPVAEGenerator(Generator):
     """
 
     name: ClassVar[str] = "dp_vae"
+    mechanism: ClassVar[str] = MECHANISM
     differentially_private: ClassVar[bool] = True
+    accounting: ClassVar[str | None] = "dp-sgd"
 
     def __init__(
         self, *, epsilon: float = math.inf, delta: float = 1e-5, seed: int = 0,
@@ -309,7 +311,7 @@ class DPVAEGenerator(Generator):
             sample_rate=sample_rate, max_grad_norm=self.max_grad_norm,
             preprocessing=prep, preprocessing_epsilon=pre_eps, notes=notes,
             accountant_fallback_reason=calibration.fallback_reason, epochs=self.epochs,
-            reproducible_noise=self.reproducible_noise)
+            accountant_delta=calibration.delta, reproducible_noise=self.reproducible_noise)
 
     @property
     def fitted(self) -> bool:

@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlmodel import select
 
-from governance.core.errors import BudgetExceededError, ConflictError, NotFoundError
+from governance.core.errors import (
+    BudgetExceededError,
+    ConflictError,
+    NotFoundError,
+    PrivacyRecordError,
+)
 from governance.core.executor_config import ExecutorSpec
 from governance.core.types import CandidateStatus, RunStatus
 from governance.datasets.private_domain import PRIVATE_LABEL
@@ -28,7 +33,8 @@ from governance.datasets.schema import Schema, conform
 from governance.datasets.splits import Splits
 from governance.generators.base import Generator, PrivacySpend
 from governance.generators.privacy.noise import with_noise_policy
-from governance.generators.registry import create_generator
+from governance.generators.privacy.verify import verify_spend
+from governance.generators.registry import create_generator, generator_class
 from governance.policy.loader import LoadedPolicy, parse_policy
 from governance.schemas.runs import RunOptions, read_grid, read_options, read_task
 from governance.services.budget import charge, release_reservations
@@ -40,13 +46,15 @@ from governance.services.runs.executors import (
     Executor,
     GenerationOutput,
     GenerationTask,
+    check_output,
+    failed_output,
     make_executor,
 )
 from governance.services.runs.frontier import finish_frontier
 from governance.services.runs.submit import (
     candidate_key,
     candidate_seed,
-    eps_value,
+    eps_text,
     is_private,
 )
 from governance.store.auditlog import append_event
@@ -222,21 +230,52 @@ def _evaluate_resumed(ctx: _Context, resumed: list[Candidate]) -> None:
 
 
 def _generate(ctx: _Context, tasks: list[GenerationTask], executor: Executor) -> None:
-    """Train the remaining candidates on the executor and evaluate each as it lands."""
+    """Train the remaining candidates on the executor and evaluate each as it lands.
+
+    Every reply is checked against the task it claims to answer; a reply for no pending
+    task is ignored, and a task left without a reply fails its candidate.
+    """
     assert ctx.evaluator is not None
+    _check_cancelled(ctx)
     ctx.say(f"training {len(tasks)} candidate(s) on {ctx.executor_note}")
-    for out in executor.run(tasks):
-        ctx.finished += 1
-        label = out.key.split("/", 1)[1]
-        ctx.say(f"generated {label}" if not out.error else f"failed {label}")
-        _check_cancelled(ctx)
-        cand, privacy = _record_generation(ctx, out)
-        if privacy is not None and out.synthetic is not None:
-            result = ctx.evaluator.evaluate(out.synthetic, privacy=privacy,
-                                            generator_factory=_factory(ctx, cand))
-            _record_evaluation(ctx, cand.id, result)
-        ctx.finished += 1
-        ctx.say(f"evaluated {label}")
+    pending = {t.key: t for t in tasks}
+    for reply in executor.run(tasks):
+        key = reply.key if isinstance(reply, GenerationOutput) else None
+        task = pending.pop(key, None) if isinstance(key, str) else None
+        if task is None:
+            continue
+        _land(ctx, task, check_output(reply, task))
+    for task in pending.values():
+        _land(ctx, task, failed_output(task, "the executor returned no reply for it"))
+
+
+def _land(ctx: _Context, task: GenerationTask, out: GenerationOutput) -> None:
+    """Record one candidate's generation (charging only a verified spend) and evaluate it."""
+    assert ctx.evaluator is not None
+    ctx.finished += 1
+    label = out.key.split("/", 1)[1]
+    ctx.say(f"generated {label}" if not out.error else f"failed {label}")
+    _check_cancelled(ctx)
+    cand, privacy = _record_generation(ctx, task, _verified(ctx, task, out))
+    if privacy is not None and out.synthetic is not None:
+        result = ctx.evaluator.evaluate(out.synthetic, privacy=privacy,
+                                        generator_factory=_factory(ctx, cand))
+        _record_evaluation(ctx, cand.id, result)
+    ctx.finished += 1
+    ctx.say(f"evaluated {label}")
+
+
+def _verified(ctx: _Context, task: GenerationTask, out: GenerationOutput) -> GenerationOutput:
+    """The output with the server's own privacy figure, or a failure if they disagree."""
+    if out.error or out.privacy is None:
+        return out
+    try:
+        privacy = verify_spend(out.privacy, generator=generator_class(task.generator),
+                               epsilon=task.epsilon, delta=task.delta, options=task.options)
+    except PrivacyRecordError as exc:
+        return failed_output(task, f"privacy record rejected: {exc.message}",
+                             fit_seconds=out.fit_seconds)
+    return replace(out, privacy=privacy)
 
 
 def _finish(ctx: _Context) -> Run:
@@ -346,15 +385,15 @@ def _privacy_of(ctx: _Context, out: GenerationOutput, eps: float) -> PrivacySpen
     return privacy
 
 
-def _record_generation(ctx: _Context, out: GenerationOutput
+def _record_generation(ctx: _Context, task: GenerationTask, out: GenerationOutput
                        ) -> tuple[Candidate, PrivacySpend | None]:
-    """Charge a candidate's budget, store its artifact and privacy record, log it.
+    """Verify a candidate's privacy record, charge its budget, store its artifact, log it.
 
     The charge comes first (the dataset row is locked before the audit head); a spend
     that no longer fits the dataset's budget fails the candidate and charges nothing.
     """
-    _, gen, eps_label, seed = out.key.split("/")
-    eps = eps_value(eps_label)
+    gen, eps, seed = task.generator, task.epsilon, task.seed
+    eps_label = eps_text(eps)
     privacy = _privacy_of(ctx, out, eps)
     artifact = ctx.gov.artifacts.put_frame(out.synthetic) if out.synthetic is not None else None
     with ctx.gov.session() as session:
@@ -362,7 +401,7 @@ def _record_generation(ctx: _Context, out: GenerationOutput
         if cand is None:
             cand = Candidate(id=new_id("cand"), run_id=ctx.run.id, idempotency_key=out.key,
                              generator=gen, epsilon_target=eps if math.isfinite(eps) else None,
-                             seed=int(seed))
+                             seed=seed)
         cand.fit_seconds = out.fit_seconds
         error = out.error
         if privacy is not None and math.isfinite(privacy.epsilon_spent):
@@ -393,7 +432,7 @@ def _record_generation(ctx: _Context, out: GenerationOutput
         session.add(cand)
         session.flush()
         append_event(session=session, kind="candidate.generated", actor="runner", subject=cand.id,
-                     payload={"run_id": ctx.run.id, "generator": gen, "seed": int(seed),
+                     payload={"run_id": ctx.run.id, "generator": gen, "seed": seed,
                               "artifact_sha256": artifact, "n_rows": len(out.synthetic),
                               "fit_seconds": round(out.fit_seconds, 3),
                               "privacy": privacy.as_dict()})

@@ -285,8 +285,39 @@ def _parquet_frame(data: bytes, *, n_rows: int) -> pd.DataFrame:
     return pd.read_parquet(io.BytesIO(data), engine="pyarrow")
 
 
-def _failed(task: GenerationTask, error: str, *, fit_seconds: float = 0.0) -> GenerationOutput:
+def check_output(out: object, task: GenerationTask) -> GenerationOutput:
+    """Any executor's answer for ``task``, checked as strictly as a remote reply.
+
+    It must be a ``GenerationOutput`` for this task's key holding either an error, or the
+    task's number of rows that fit the schema's public domain plus a privacy record that
+    validates; anything else becomes an error row.
+    """
+    if not isinstance(out, GenerationOutput) or out.key != task.key:
+        return _failed(task, "the executor's reply was rejected: it answers another task")
+    try:
+        if not all(isinstance(v, int | float) and math.isfinite(v) and v >= 0
+                   for v in (out.fit_seconds, out.sample_seconds)):
+            raise ValueError("its timings are not non-negative numbers")
+        if out.error is not None:
+            return _failed(task, str(out.error), fit_seconds=float(out.fit_seconds))
+        if not isinstance(out.synthetic, pd.DataFrame) or len(out.synthetic) != task.n_synthetic:
+            raise ValueError(f"it does not hold the {task.n_synthetic} rows asked for")
+        if not isinstance(out.privacy, PrivacySpend):
+            raise ValueError("it holds no privacy record")
+        privacy = PrivacySpend.model_validate_json(out.privacy.to_json())
+        schema = schema_from_yaml(task.schema_yaml, source="the run's schema")
+        return replace(out, synthetic=conform(out.synthetic, schema), privacy=privacy)
+    except (TypeError, ValueError) as exc:
+        return _failed(task, f"the executor's reply was rejected: {exc}")
+
+
+def failed_output(task: GenerationTask, error: str, *,
+                  fit_seconds: float = 0.0) -> GenerationOutput:
+    """An error row for ``task`` (the message cut to ``MAX_ERROR_CHARS``)."""
     return GenerationOutput(task.key, None, None, fit_seconds, 0.0, error[:MAX_ERROR_CHARS])
+
+
+_failed = failed_output
 
 
 def dask_security(settings: Settings) -> Any:

@@ -20,6 +20,7 @@ from governance.datasets.private_domain import (
     threshold,
 )
 from governance.datasets.schema import Schema
+from governance.generators.privacy.verify import verify_spend
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 
 NUM = Schema.model_validate({"columns": {"x": {"type": "numeric", "min": -10, "max": 10}}})
@@ -264,6 +265,9 @@ def test_dp_vae_records_preprocessing_and_training_epsilon_separately(learned_fi
     assert set(domain.per_column) == {"age", "income", "hours"}  # public categories kept
     assert any(n.startswith(f"epsilon_spent {spend.epsilon_spent:.6g} = training")
                for n in spend.notes)
+    checked = verify_spend(spend, generator=type(learned_fit), epsilon=1.0, delta=1e-5,
+                           options={"preprocessing_epsilon": 0.2})
+    assert checked.epsilon_spent == spend.epsilon_spent
 
 
 def test_dp_vae_samples_from_a_learned_domain_fit_the_schema(learned_fit):
@@ -295,6 +299,11 @@ def test_dp_vae_learns_every_column_of_a_data_derived_schema():
     assert spend.preprocessing.startswith("private (DP quantiles / noisy counts)")
     assert 1.0 < spend.epsilon_spent <= 2.0 + 1e-12
     conform(gen.sample(200), schema)
+    # the server recomputes the training share at the training half of delta
+    assert spend.accountant_delta == pytest.approx(5e-6)
+    checked = verify_spend(spend, generator=DPVAEGenerator, epsilon=2.0, delta=1e-5,
+                           options={"preprocessing_epsilon": 1.0})
+    assert checked.epsilon_spent == spend.epsilon_spent
 
 
 def test_dp_vae_control_can_learn_its_domain_too():

@@ -10,6 +10,7 @@ import pytest
 
 from governance.core.errors import BudgetExceededError, InputError
 from governance.datasets.schema import Schema, conform
+from governance.generators.privacy.verify import verify_spend
 from governance.generators.vae.dp_vae import CONTROL_MECHANISM, MECHANISM, DPVAEGenerator
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 
@@ -32,6 +33,9 @@ def test_epsilon_one_reports_the_accountants_spend(private_fit):
     assert spend.noise_multiplier > 0 and spend.max_grad_norm == 1.0
     assert spend.delta == 1e-5 and spend.epochs == 1
     assert spend.preprocessing == "public-domain" and spend.preprocessing_epsilon == 0.0
+    # ... and the server recomputes the same figure from the recorded parameters
+    checked = verify_spend(spend, generator=DPVAEGenerator, epsilon=1.0, delta=1e-5)
+    assert checked.epsilon_spent == spend.epsilon_spent
 
 
 def test_private_run_differs_from_the_control_only_by_dp():

@@ -14,6 +14,7 @@ from governance.core.errors import InputError
 from governance.datasets.schema import Schema, conform
 from governance.generators.base import Generator
 from governance.generators.marginal.mst import MSTGenerator, fit_one_way
+from governance.generators.privacy.verify import verify_spend
 from governance.generators.privacy.zcdp import cdp_eps, cdp_rho
 from tests.utils.data import MIXED_SCHEMA, mixed_table, randhie, randhie_schema
 
@@ -106,6 +107,9 @@ def test_spent_epsilon_is_the_accountants_and_at_most_the_target(epsilon):
     assert spend.accountant == "zCDP (Canonne-Kamath-Steinke 2020 conversion)"
     assert spend.epsilon_target == epsilon and spend.delta == 1e-5
     assert spend.preprocessing == "public-domain" and spend.preprocessing_epsilon == 0.0
+    # ... and the server recomputes the same figure from the recorded rho
+    checked = verify_spend(spend, generator=MSTGenerator, epsilon=epsilon, delta=1e-5)
+    assert checked.epsilon_spent == spend.epsilon_spent and spend.rho is not None
 
 
 def test_privacy_notes_record_rho_marginals_and_bins():
