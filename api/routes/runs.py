@@ -1,4 +1,4 @@
-"""Frontier runs: submit (202), poll, frontier, plot, report, cancel."""
+"""Frontier runs: submit (202), poll, frontier, plot, report, cancel, resume."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from governance.services.policies import load_named_policy
 from governance.services.reports import render_html, render_json
 from governance.services.runs import read as runs
 from governance.services.runs.execute import request_cancel
+from governance.services.runs.leases import check_resumable
 from governance.services.runs.submit import RunRequest, submit_run
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
@@ -52,6 +53,12 @@ class RunCreate(BaseModel):
 
 class CancelBody(BaseModel):
     """Cancelling takes no fields; the run's status is the server's to set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ResumeBody(BaseModel):
+    """Resuming takes no fields; the executor and the lease are the server's."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -118,8 +125,19 @@ def read_report_json(run_id: str, gov: Gov, key: Reader) -> dict[str, object]:
 @router.post("/{run_id}/cancel", status_code=202, response_model=RunStatusPublic)
 def cancel_run(run_id: str, gov: Gov, key: Requester,
                body: CancelBody | None = None) -> RunStatusPublic:
-    """Ask a run to stop after the candidate in hand."""
+    """Cancel a queued run at once, or stop a running one after the candidate in hand."""
     del body  # accepted only so that server-owned fields in it are refused with 422
     runs.visible_run(gov, run_id, key)
     run = request_cancel(gov, run_id)
+    return RunStatusPublic(id=run.id, status=run.status)
+
+
+@router.post("/{run_id}/resume", status_code=202, response_model=RunStatusPublic)
+def resume_run(run_id: str, gov: Gov, key: Requester, jobs: Jobs,
+               body: ResumeBody | None = None) -> RunStatusPublic:
+    """Resume a run nobody is executing (queued, failed, or its lease expired)."""
+    del body  # accepted only so that server-owned fields in it are refused with 422
+    runs.visible_run(gov, run_id, key)
+    run = check_resumable(gov, run_id)
+    jobs.submit(gov, run.id, resumed_by=key.name)
     return RunStatusPublic(id=run.id, status=run.status)

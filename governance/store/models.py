@@ -88,8 +88,8 @@ class Run(SQLModel, table=True):
     status: str = "queued"  # queued | running | succeeded | failed | cancelled
     progress: float = 0.0
     message: str = ""
-    requested_by: str
-    executor: str = "local"
+    requested_by: str = Field(index=True)
+    executor: str = "local"  # the name of an executor the operator configured
     control_json: str | None = Field(default=None, sa_column=Column(Text))
     frontier_json: str | None = Field(default=None, sa_column=Column(Text))
     plot_sha256: str | None = None
@@ -97,6 +97,10 @@ class Run(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # Who executes the run and until when the claim holds (renewed by a heartbeat); a run
+    # whose lease expired may be resumed by anyone allowed to (services.runs.leases).
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
 
 
 class Candidate(SQLModel, table=True):

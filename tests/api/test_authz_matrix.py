@@ -8,11 +8,11 @@ excludes req-a). A requester sees only the datasets they registered.
 
 Mutating operations are aimed so that being *allowed* is visible without changing the
 world: deciding on an already released candidate (409), revoking with a blank reason
-(422), cancelling a finished run (409), starting a run on a dataset that does not exist
-(404), creating an API key under a taken name (409), revoking a key that does not exist
-(404), setting a dataset's budget to the value it has (200), granting a dataset to a key
-that does not exist (422). The role gate answers 401/403 before any of those; a
-requester's own dataset may be changed, someone else's looks absent (404).
+(422), cancelling or resuming a finished run (409), starting a run on a dataset that does
+not exist (404), creating an API key under a taken name (409), revoking a key that does
+not exist (404), setting a dataset's budget to the value it has (200), granting a
+dataset to a key that does not exist (422). The role gate answers 401/403 before any of
+those; a requester's own dataset may be changed, someone else's looks absent (404).
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ for _target, _meta, _data in (("own", 200, 200), ("other", 404, 403)):
         ("GET", "/v1/runs/{run_id}/report", _target, None, (_meta, 200, 200, 200, 401)),
         ("GET", "/v1/runs/{run_id}/report.json", _target, None, (_meta, 200, 200, 200, 401)),
         ("POST", "/v1/runs/{run_id}/cancel", _target, None,
+         (409 if _target == "own" else 404, 403, 403, 409, 401)),
+        ("POST", "/v1/runs/{run_id}/resume", _target, None,
          (409 if _target == "own" else 404, 403, 403, 409, 401)),
         ("GET", "/v1/candidates/{candidate_id}", _target, None, (_meta, 200, 200, 200, 401)),
         ("GET", "/v1/candidates/{candidate_id}/data", _target, None, (_data, 403, 403, 200, 401)),
@@ -173,7 +175,7 @@ def test_table_covers_every_operation_in_the_openapi_spec():
     in_table = {(m, p) for m, p, *_ in TABLE}
     # Assert
     assert in_spec == in_table, {"missing rows": in_spec - in_table, "stale": in_table - in_spec}
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 49 * 5
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 50 * 5
 
 
 @pytest.mark.parametrize(("method", "path", "target", "body", "role", "expected"), CELLS,

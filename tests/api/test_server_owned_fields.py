@@ -17,6 +17,7 @@ POSTS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "/v1/datasets": ("requester", None),  # multipart, built below
     "/v1/runs": ("requester", {"dataset": "ds_x", "target": "label"}),
     "/v1/runs/{run_id}/cancel": ("requester", {}),
+    "/v1/runs/{run_id}/resume": ("requester", {}),
     "/v1/candidates/{candidate_id}/decisions": ("approver", {"decision": "approve"}),
     "/v1/releases/{release_id}/revoke": ("approver", {"reason": "consent withdrawn"}),
     "/v1/keys": ("admin", {"name": "new-key", "role": "approver"}),

@@ -12,6 +12,7 @@ from governance.cli.output import JsonOpt, emit_json, err, out, print_run, progr
 from governance.schemas.runs import FrontierPublic
 from governance.services.reports import render_html, render_json
 from governance.services.runs.execute import execute_run
+from governance.services.runs.leases import check_resumable
 from governance.services.runs.read import run_detail
 from governance.services.runs.submit import RunRequest, submit_run
 
@@ -51,6 +52,7 @@ def resume_cmd(run_id: Annotated[str, typer.Argument(help="A run that was interr
                json_: JsonOpt = False) -> None:
     """Resume an interrupted run: finished candidates are neither retrained nor recharged."""
     gov = open_governance()
+    check_resumable(gov, run_id, ended_ok=True)  # refused at once when another process holds it
     with progress_bar(f"run {run_id}") as update:
         execute_run(gov, run_id, progress=update)
     report_run(run_id, json_=json_)

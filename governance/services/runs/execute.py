@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from governance.core.errors import (
     BudgetExceededError,
@@ -51,6 +52,13 @@ from governance.services.runs.executors import (
     make_executor,
 )
 from governance.services.runs.frontier import finish_frontier
+from governance.services.runs.leases import (
+    Heartbeat,
+    claim,
+    finish_abandoned_cancel,
+    held_message,
+    new_owner,
+)
 from governance.services.runs.submit import (
     candidate_key,
     candidate_seed,
@@ -69,6 +77,10 @@ class _Cancelled(Exception):
     pass
 
 
+class _LeaseLost(Exception):
+    """Another process holds the run's lease now; this execution stops without writing."""
+
+
 @dataclass
 class _Context:
     """What the steps of one execution share."""
@@ -85,6 +97,8 @@ class _Context:
     units: int = 0
     finished: int = 0
     spec: ExecutorSpec | None = None  # the configured executor (None: one was injected)
+    owner: str = ""  # this execution's lease owner id
+    beat: Heartbeat | None = None  # renews the lease; ``lost`` when another took the run
 
     @property
     def executor_note(self) -> str:
@@ -96,7 +110,8 @@ class _Context:
         fraction = self.finished / self.units if self.units else 0.0
         with self.gov.session() as session:
             row = session.get(Run, self.run.id)
-            if row is not None and row.status in (RunStatus.RUNNING, RunStatus.CANCELLING):
+            if (row is not None and row.lease_owner == self.owner
+                    and row.status in (RunStatus.RUNNING, RunStatus.CANCELLING)):
                 row.progress, row.message = round(fraction, 4), message
                 session.add(row)
         if self.progress is not None:
@@ -104,8 +119,13 @@ class _Context:
 
 
 def execute_run(gov: Governance, run_id: str, *, progress: Progress | None = None,
-                workers: int | None = None, executor: Executor | None = None) -> Run:
+                workers: int | None = None, executor: Executor | None = None,
+                resumed_by: str | None = None) -> Run:
     """Carry out (or resume) a run and return its final record.
+
+    The run is claimed under a lease first (``leases.claim``): a run that has ended or
+    was cancelled before it started is returned as it is, without training, and a run
+    another process is executing is refused. The lease is renewed while the run executes.
 
     Args:
         gov: the service context.
@@ -113,27 +133,34 @@ def execute_run(gov: Governance, run_id: str, *, progress: Progress | None = Non
         progress: called with (fraction, message) as the run advances.
         workers: processes of the local pool (one per core by default).
         executor: where to train (injected); by default the one the run recorded.
+        resumed_by: who asked for this execution, when it resumes the run (the record's).
 
     Raises:
         NotFoundError: no such run.
+        ConflictError: another process holds a live lease on the run.
     """
-    ctx = _start(gov, run_id, progress)
-    if ctx is None:
+    owner = new_owner()
+    if not _start(gov, run_id, owner, resumed_by):
         with gov.session() as session:
             return _get_run(session, run_id)
     emit_run_event(gov, run_id, "START")
-    try:
-        chosen = executor or _configured_executor(ctx, workers)
-        _prepare(ctx)
-        tasks, resumed = _plan(ctx)
-        _evaluate_resumed(ctx, resumed)
-        _generate(ctx, tasks, chosen)
-        run = _finish(ctx)
-    except _Cancelled:
-        run = _cancelled(ctx)
-    except Exception as exc:
-        _failed(ctx, exc)
-        raise
+    with Heartbeat(gov, run_id, owner) as beat:
+        try:
+            ctx = _context(gov, run_id, progress, owner, beat)
+            chosen = executor or _configured_executor(ctx, workers)
+            _prepare(ctx)
+            tasks, resumed = _plan(ctx)
+            _evaluate_resumed(ctx, resumed)
+            _generate(ctx, tasks, chosen)
+            run = _finish(ctx)
+        except _Cancelled:
+            run = _cancelled(gov, run_id, owner)
+        except _LeaseLost:  # another process took the run over; it owns the record now
+            with gov.session() as session:
+                run = _get_run(session, run_id)
+        except Exception as exc:
+            _failed(gov, run_id, owner, exc)
+            raise
     return run
 
 
@@ -150,24 +177,53 @@ def _get_run(session: Any, run_id: str) -> Run:
     return run
 
 
-def _start(gov: Governance, run_id: str, progress: Progress | None) -> _Context | None:
-    """Mark the run running (or return None when it has already ended)."""
+def _start(gov: Governance, run_id: str, owner: str, resumed_by: str | None) -> bool:
+    """Claim the run and mark it started; False when it has ended (nothing to do).
+
+    Raises:
+        NotFoundError: no such run.
+        ConflictError: another process holds a live lease on it.
+    """
+    if not claim(gov, run_id, owner):
+        with gov.session() as session:
+            run = _get_run(session, run_id)
+        if run.status in (RunStatus.SUCCEEDED, RunStatus.CANCELLED):
+            return False
+        if run.status == RunStatus.CANCELLING and finish_abandoned_cancel(gov, run_id):
+            return False
+        raise ConflictError(held_message(run))
     with gov.session() as session:
         run = _get_run(session, run_id)
-        if run.status in (RunStatus.SUCCEEDED, RunStatus.CANCELLED):
-            return None
+        resumed = run.started_at is not None
+        run.started_at, run.message = run.started_at or utcnow(), "starting"
+        session.add(run)
+        payload: dict[str, Any] = {"resumed": resumed}
+        if resumed and resumed_by:
+            payload["resumed_by"] = resumed_by
+        append_event(session=session, kind="run.started", actor="runner", subject=run.id,
+                     payload=payload)
+    return True
+
+
+def _context(gov: Governance, run_id: str, progress: Progress | None, owner: str,
+             beat: Heartbeat) -> _Context:
+    """What the steps share: the run, its dataset and the exact policy it was submitted under."""
+    with gov.session() as session:
+        run = _get_run(session, run_id)
         ds = get_dataset(session, run.dataset_id)
         pv = session.get(PolicyVersion, run.policy_sha256)
         if pv is None:
             raise NotFoundError(f"policy version {run.policy_sha256[:12]} is not recorded")
-        resumed = run.started_at is not None
-        run.status, run.started_at = RunStatus.RUNNING, run.started_at or utcnow()
-        run.message = "starting"
-        session.add(run)
-        append_event(session=session, kind="run.started", actor="runner", subject=run.id,
-                     payload={"resumed": resumed})
     return _Context(gov=gov, run=run, dataset=ds, policy=parse_policy(pv.text),
-                    progress=progress)
+                    progress=progress, owner=owner, beat=beat)
+
+
+def _owned(session: Any, run_id: str, owner: str) -> Run:
+    """The run row, locked, if ``owner`` still holds its lease (else ``_LeaseLost``)."""
+    run = session.get(Run, run_id, with_for_update=True, populate_existing=True)
+    if run is None or run.lease_owner != owner:
+        raise _LeaseLost
+    return run
 
 
 def _prepare(ctx: _Context) -> None:
@@ -283,13 +339,14 @@ def _finish(ctx: _Context) -> Run:
     assert ctx.evaluator is not None
     control = ctx.evaluator.control
     with ctx.gov.session() as session:
-        run = _get_run(session, ctx.run.id)
+        run = _owned(session, ctx.run.id, ctx.owner)
         cands = list(session.exec(select(Candidate).where(Candidate.run_id == run.id)).all())
         frontier, png = finish_frontier(cands, control=control, policy=ctx.policy.policy,
                                         title=f"run {run.id} on {ctx.dataset.name}")
         run.frontier_json = frontier.to_json()
         run.plot_sha256 = ctx.gov.artifacts.put_bytes(png, ".png")
         run.status, run.progress, run.finished_at = RunStatus.SUCCEEDED, 1.0, utcnow()
+        run.lease_owner = run.lease_expires_at = None
         evaluated = sum(c.status != CandidateStatus.FAILED for c in cands)
         run.message = f"{evaluated} of {len(cands)} candidates evaluated"
         if ctx.spec is not None and ctx.spec.insecure:
@@ -302,33 +359,42 @@ def _finish(ctx: _Context) -> Run:
                               "executor": ctx.executor_note})
     emit_run_event(ctx.gov, run.id, "COMPLETE")
     ctx.finished = ctx.units
-    ctx.say("done")
+    if ctx.progress is not None:
+        ctx.progress(1.0, "done")
     return run
 
 
-def _cancelled(ctx: _Context) -> Run:
-    with ctx.gov.session() as session:
-        run = _get_run(session, ctx.run.id)
+def _cancelled(gov: Governance, run_id: str, owner: str) -> Run:
+    with gov.session() as session:
+        try:
+            run = _owned(session, run_id, owner)
+        except _LeaseLost:
+            return _get_run(session, run_id)
         run.status, run.finished_at = RunStatus.CANCELLED, utcnow()
         run.message = "cancelled on request"
+        run.lease_owner = run.lease_expires_at = None
         session.add(run)
         release_reservations(session, run_id=run.id, reason="the run was cancelled")
         append_event(session=session, kind="run.cancelled", actor="runner", subject=run.id,
                      payload={"progress": run.progress})
-    emit_run_event(ctx.gov, run.id, "ABORT")
+    emit_run_event(gov, run.id, "ABORT")
     return run
 
 
-def _failed(ctx: _Context, exc: Exception) -> None:
-    with ctx.gov.session() as session:
-        run = _get_run(session, ctx.run.id)
+def _failed(gov: Governance, run_id: str, owner: str, exc: Exception) -> None:
+    with gov.session() as session:
+        try:
+            run = _owned(session, run_id, owner)
+        except _LeaseLost:
+            return
         run.status, run.finished_at = RunStatus.FAILED, utcnow()
         run.error = run.message = f"{type(exc).__name__}: {exc}"
+        run.lease_owner = run.lease_expires_at = None
         session.add(run)
         release_reservations(session, run_id=run.id, reason="the run failed")
         append_event(session=session, kind="run.failed", actor="runner", subject=run.id,
                      payload={"error": run.error})
-    emit_run_event(ctx.gov, run.id, "FAIL")
+    emit_run_event(gov, run_id, "FAIL")
 
 
 def _factory(ctx: _Context, cand: Candidate) -> Callable[[int], Generator]:
@@ -350,26 +416,46 @@ def _options(ctx: _Context, generator: str) -> dict[str, Any]:
 
 
 def _check_cancelled(ctx: _Context) -> None:
+    """Stop if the run was asked to, or if another process took its lease over."""
+    if ctx.beat is not None and ctx.beat.lost.is_set():
+        raise _LeaseLost
     with ctx.gov.session() as session:
         run = session.get(Run, ctx.run.id)
-        if run is not None and run.status == RunStatus.CANCELLING:
+        if run is None or run.lease_owner != ctx.owner:
+            raise _LeaseLost
+        if run.status == RunStatus.CANCELLING:
             raise _Cancelled
 
 
 def request_cancel(gov: Governance, run_id: str) -> Run:
-    """Ask a queued or running run to stop after the candidate in hand.
+    """Cancel a queued run at once, or ask a running one to stop after the candidate in hand.
+
+    A queued run ends ``cancelled`` here and now (atomically, so a worker that picks it
+    up afterwards finds nothing to do): it never trains and charges nothing.
 
     Raises:
         NotFoundError: no such run.
         ConflictError: the run has ended.
     """
+    now = utcnow()
     with gov.session() as session:
-        run = _get_run(session, run_id)
-        if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+        _get_run(session, run_id)
+        before_start = session.exec(
+            update(Run).where(col(Run.id) == run_id, col(Run.status) == RunStatus.QUEUED.value)
+            .values(status=RunStatus.CANCELLED.value, finished_at=now,
+                    message="cancelled before it started")).rowcount == 1
+        stopping = not before_start and session.exec(
+            update(Run).where(col(Run.id) == run_id, col(Run.status) == RunStatus.RUNNING.value)
+            .values(status=RunStatus.CANCELLING.value)).rowcount == 1
+        run = session.get(Run, run_id, populate_existing=True)
+        assert run is not None
+        if not (before_start or stopping):
             raise ConflictError(f"run {run_id} is {run.status}; only queued or running runs "
                                 "can be cancelled")
-        run.status = RunStatus.CANCELLING
-        session.add(run)
+        if before_start:
+            release_reservations(session, run_id=run_id, reason="the run was cancelled")
+            append_event(session=session, kind="run.cancelled", actor="runner", subject=run_id,
+                         payload={"progress": 0.0, "before_start": True})
         return run
 
 
