@@ -30,6 +30,7 @@ from governance.schemas.runs import RunOptions
 from governance.services.budget import reserve_grid
 from governance.services.context import Governance
 from governance.services.datasets import dataset_schema, get_dataset
+from governance.services.runs.quota import check_queue_quota
 from governance.store.auditlog import append_event
 from governance.store.models import PolicyVersion, Run, new_id
 
@@ -140,6 +141,7 @@ def submit_run(gov: Governance, request: RunRequest, *, actor: str) -> Run:
     Raises:
         NotFoundError, UnknownColumnError, UnknownGeneratorError, PolicyError, InputError,
         BudgetExceededError: before anything trains.
+        QuotaExceededError: the requester already has as many active runs as allowed.
     """
     loaded = (request.policy if isinstance(request.policy, LoadedPolicy) else load_policy(
         request.policy or policy_path("default", directory=gov.settings.policies_dir)))
@@ -150,6 +152,7 @@ def submit_run(gov: Governance, request: RunRequest, *, actor: str) -> Run:
     options = RunOptions(n_synthetic=request.n_synthetic, generator_options={
         k: dict(v) for k, v in request.generator_options.items()})
     with gov.session() as session:
+        check_queue_quota(session, actor=actor, limit=gov.settings.max_queued_runs_per_requester)
         ds = get_dataset(session, request.dataset)
         task = _resolve_task(request, policy, dataset_schema(ds))
         run_id = new_id("run")
