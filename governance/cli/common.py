@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from governance.core.config import get_settings
@@ -24,8 +25,16 @@ AsRefused = Annotated[str | None, typer.Option("--as", hidden=True)]
 
 
 def open_governance() -> Governance:
-    """The service context the environment's settings point at."""
-    return Governance.open()
+    """The service context the environment's settings point at.
+
+    Raises:
+        InputError: settings that fail validation (e.g. an insecure executor), in one line.
+    """
+    try:
+        return Governance.open()
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise InputError(f"invalid settings: {problems}") from None
 
 
 def parse_epsilons(text: str) -> list[float]:

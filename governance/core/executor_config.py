@@ -139,5 +139,5 @@ def executor_spec(name: str, configured: Mapping[str, str]) -> ExecutorSpec:
         "addresses are set in GOVERNANCE_EXECUTORS, never by a request")
 
 
-__all__ = ["BUILTIN_EXECUTORS", "ExecutorSpec", "executor_spec", "is_loopback",
+__all__ = ["BUILTIN_EXECUTORS", "NAME_RULE", "ExecutorSpec", "executor_spec", "is_loopback",
            "parse_dask_address", "spec_for"]

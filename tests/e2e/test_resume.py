@@ -1,4 +1,8 @@
-"""A run killed mid-way resumes without retraining or recharging finished candidates."""
+"""A run killed mid-way resumes without retraining or recharging finished candidates.
+
+The killed process held the run's lease; ``govern resume`` takes it over once it expires
+(``GOVERNANCE_RUN_LEASE_SECONDS`` is 2 here).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _env(tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "GOVERNANCE_DATABASE_URL"}
-    env.update(GOVERNANCE_HOME=str(tmp / "home"), GOVERNANCE_AUDITS_DIR=str(tmp / "audits"))
+    env.update(GOVERNANCE_HOME=str(tmp / "home"), GOVERNANCE_AUDITS_DIR=str(tmp / "audits"),
+               GOVERNANCE_RUN_LEASE_SECONDS="2")
     return env
 
 
@@ -62,6 +67,7 @@ def test_kill_then_resume(tmp_path):
     assert len(first) == 1, first
     (run_id,) = _rows(db, "SELECT id FROM run")[0]
     assert _rows(db, "SELECT status FROM run")[0][0] == "running"
+    time.sleep(2.5)  # the killed process's lease (2 s, no longer renewed) runs out
     resumed = _govern(env, "resume", run_id, "--json")
 
     # Assert: the run finished; the first candidate kept its id and artifact; one charge.

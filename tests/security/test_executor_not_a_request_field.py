@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlmodel import select
 
 from governance.cli.app import main
-from governance.core.config import Settings
+from governance.core.config import Settings, get_settings
 from governance.core.errors import InputError
 from governance.services.datasets import register_dataset
 from governance.services.runs import RunRequest, submit_run
@@ -149,3 +149,17 @@ def test_plain_tcp_elsewhere_is_accepted_only_when_allowed_explicitly(tmp_path):
     spec = far.executor_spec("far")
     assert spec.insecure and "NOT encrypted" in spec.describe()
     assert "203.0.113.7" not in spec.describe()
+
+
+def test_the_cli_names_an_insecure_executor_setting_in_one_line(settings, monkeypatch, capsys):
+    # Setup: the operator configured plain TCP to another host without allowing it
+    monkeypatch.setenv("GOVERNANCE_EXECUTORS", '{"far": "tcp://203.0.113.7:8786"}')
+    get_settings.cache_clear()
+    monkeypatch.setattr(sys, "argv", ["govern", "datasets", "list"])
+    # Run
+    with pytest.raises(SystemExit) as caught:
+        main()
+    # Assert
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert caught.value.code == 2 and len(err) == 1, err
+    assert "invalid settings" in err[0] and "GOVERNANCE_ALLOW_INSECURE_EXECUTOR" in err[0]
