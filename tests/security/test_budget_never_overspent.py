@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlmodel import select
 
+import governance.services.runs.execute as execute
 from api.deps import get_governance
 from api.jobs import get_jobs
 from api.main import app
@@ -55,7 +56,9 @@ ACCEPTED = int(BUDGET // sum(GRID))  # 3 runs fit (9); the other 7 find 1 left
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Governance]:
     """A fresh store on SQLite, then on PostgreSQL."""
     url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    yield Governance.open(make_settings(tmp_path, url))
+    settings = make_settings(tmp_path, url)
+    settings.max_queued_runs_per_requester = RUNS  # the budget, not the queue quota, refuses
+    yield Governance.open(settings)
     dispose_engines()
 
 
@@ -212,8 +215,19 @@ def _ledger(gov: Governance, ds: Dataset) -> tuple[Any, list[BudgetCharge],
                 list(s.exec(select(Candidate)).all()))
 
 
+@pytest.fixture
+def unverified(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Take the fake's privacy record as given.
+
+    The server's recomputation (``privacy.verify``) refuses a record that does not answer
+    its target before anything is charged; these tests reach past it to the charge-time
+    re-check behind it, with a mechanism whose spend differs from its target.
+    """
+    monkeypatch.setattr(execute, "verify_spend", lambda record, **_kwargs: record)
+
+
 def test_a_spend_over_the_budget_fails_the_candidate_and_charges_nothing(gov, tmp_path,
-                                                                         fake_dp):
+                                                                         fake_dp, unverified):
     # Setup: 3 left; the candidate reserves 2 but its mechanism reports 5.
     ds = _dataset(gov, tmp_path, 3.0)
     # Run
@@ -227,7 +241,7 @@ def test_a_spend_over_the_budget_fails_the_candidate_and_charges_nothing(gov, tm
     assert [json.loads(e.payload)["epsilon"] for e in _events(gov, "budget.released")] == [2]
 
 
-def test_a_spend_under_the_reservation_frees_the_rest(gov, tmp_path, fake_dp):
+def test_a_spend_under_the_reservation_frees_the_rest(gov, tmp_path, fake_dp, unverified):
     # Run: reserve 2, spend 0.5.
     ds = _dataset(gov, tmp_path, 3.0)
     run = _execute(gov, ds, [2.0], claimed_epsilon=0.5)
