@@ -69,8 +69,7 @@ def main() -> None:
     schema = load_schema(ADULT_SCHEMA)
     table = conform(pd.read_csv(ADULT, skipinitialspace=True), schema)
     split = make_split(len(table), seed=0)
-    splits = Splits(*(table.iloc[rows].reset_index(drop=True)
-                      for rows in (split.train, split.holdout, split.eval)), split=split)
+    splits = Splits.of(table, split)
     loaded = load_policy(ROOT / "policies" / "default.yaml")
     t0 = time.perf_counter()
     with threadpool_limits(limits=1):

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from governance.core.errors import DatasetError, SchemaError, UnknownColumnError
 from governance.core.yamlsafe import describe, safe_load
+from governance.datasets.splits import SplitFractions
 
 ColumnType = Literal["numeric", "integer", "categorical"]
 Category = str | int | float | bool
@@ -59,13 +60,18 @@ class ColumnSpec(BaseModel):
 
 
 class Schema(BaseModel):
-    """The columns of a table with their public domains."""
+    """The columns of a table with their public domains, and optionally its split.
+
+    ``splits`` sets the shares of holdout, validation and eval rows (train gets the
+    rest); absent, the defaults of ``datasets.splits.DEFAULT_FRACTIONS`` apply.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     columns: dict[str, ColumnSpec]
     data_derived: bool = False
     description: str | None = None
+    splits: SplitFractions | None = None
 
     @model_validator(mode="after")
     def _has_columns(self) -> Schema:

@@ -36,7 +36,7 @@ from governance.core.names import check_name
 from governance.core.types import Principal, Role
 from governance.datasets.loader import read_table, sha256_file
 from governance.datasets.schema import Schema, conform, infer_schema, load_schema, schema_from_yaml
-from governance.datasets.splits import Splits, make_split
+from governance.datasets.splits import Splits, legacy_split, make_split
 from governance.policy.loader import LoadedPolicy
 from governance.schemas.datasets import DatasetGrantPublic, DatasetPublic, DatasetsPublic
 from governance.services.context import Governance
@@ -71,7 +71,8 @@ def register_dataset(
         schema: the schema (or its file); None with ``infer`` drafts one from the data.
         infer: draft the schema from the data (marked data-derived).
         name: the dataset's name (default: the file's stem).
-        split_seed: seed of the train/holdout/eval split.
+        split_seed: seed of the train/holdout/validation/eval split (its fractions come
+            from the schema's ``splits:`` section, or the defaults).
         label: how messages name the file (default: its path).
         source_filename: the file name recorded (default: the path's name).
         policy: the policy whose ``risk.max_total_epsilon`` is the starting budget
@@ -100,7 +101,7 @@ def register_dataset(
         schema = load_schema(schema)
     _check_width(schema, limits.max_columns)
     conformed = conform(frame, schema)
-    split = make_split(len(conformed), seed=split_seed)
+    split = make_split(len(conformed), seed=split_seed, fractions=schema.splits)
     source_sha = sha256_file(path)
     schema_yaml = schema.to_yaml()
     filename = source_filename or path.name
@@ -135,9 +136,7 @@ def register_dataset(
                                   "n_rows": len(conformed), "schema_sha256": ds.schema_sha256,
                                   "data_derived_schema": schema.data_derived,
                                   "split": {"seed": split_seed, "sha256": split.sha256,
-                                            "train": len(split.train),
-                                            "holdout": len(split.holdout),
-                                            "eval": len(split.eval)},
+                                            **split.sizes()},
                                   "budget_epsilon": budget,
                                   "budget_policy": {"name": policy.policy.name,
                                                     "sha256": policy.sha256}})
@@ -240,15 +239,20 @@ def dataset_schema(ds: Dataset) -> Schema:
 
 
 def load_splits(gov: Governance, ds: Dataset) -> Splits:
-    """Rebuild the three splits from the stored table and check the split hash."""
+    """Rebuild the four splits from the stored table and check the split hash.
+
+    A dataset registered before the validation split existed stored the hash of a
+    three-way split; it keeps its train and holdout rows and its old eval rows are
+    divided into validation and eval (``datasets.splits.legacy_split``).
+    """
     schema = dataset_schema(ds)
     frame = conform(gov.artifacts.get_frame(ds.artifact_sha256), schema)
-    split = make_split(len(frame), seed=ds.split_seed)
-    if split.sha256 != ds.split_sha256:
+    split = make_split(len(frame), seed=ds.split_seed, fractions=schema.splits)
+    if split.sha256 != ds.split_sha256 and schema.splits is None:
+        split = legacy_split(len(frame), seed=ds.split_seed)
+    if split.recorded_sha256 != ds.split_sha256:
         raise IntegrityError(f"dataset {ds.id}: the recomputed split does not match its hash")
-    return Splits(train=frame.iloc[split.train].reset_index(drop=True),
-                  holdout=frame.iloc[split.holdout].reset_index(drop=True),
-                  eval=frame.iloc[split.eval].reset_index(drop=True), split=split)
+    return Splits.of(frame, split)
 
 
 UPLOAD_SUFFIXES = frozenset({".csv", ".parquet", ".pq"})

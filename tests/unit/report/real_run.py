@@ -83,10 +83,11 @@ class Records:
 
 
 def splits() -> Splits:
-    """Train, holdout (with 30 repeated train rows) and eval of the small mixed table."""
+    """Train, holdout (with 30 repeated train rows), validation and eval of the mixed table."""
     train = mixed_table(300, seed=1)
     holdout = pd.concat([mixed_table(300, seed=2), train.iloc[:30]], ignore_index=True)
-    return Splits(train=train, holdout=holdout, eval=mixed_table(200, seed=3), split=None)
+    return Splits(train=train, holdout=holdout, validation=mixed_table(200, seed=4),
+                  eval=mixed_table(200, seed=3), split=None)
 
 
 def _row(cid: str, generator: str, eps: float, **fields: Any) -> Candidate:
