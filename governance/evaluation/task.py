@@ -61,8 +61,12 @@ class TaskSpec(Record):
             )
         if self.min_scarce_rows < 2:
             raise InputError(f"min_scarce_rows must be at least 2, got {self.min_scarce_rows}")
-        if self.metric is not None:
-            get_metric(self.metric)
+        if self.metric is not None and get_metric(self.metric).chance_rule is None:
+            raise InputError(
+                f"metric {self.metric!r} has no chance level, so utility cannot be measured "
+                "above chance with it; choose another primary metric (e.g. brier for "
+                "calibration)"
+            )
         if self.kind is not None:
             self._check_kind(self.kind)
 

@@ -9,9 +9,19 @@ import numpy as np
 from governance.evaluation.downstream.base import (
     DownstreamMetric,
     Goal,
+    class_shares,
     predicted_labels,
     safe_divide,
 )
+
+MAJORITY_RULE = ("the majority class's share of the scored labels (always predicting the "
+                 "most frequent class; a guess at the class frequencies scores less, "
+                 "the sum of squared shares)")
+
+
+def majority_share(y_true: np.ndarray, weights: np.ndarray, n_classes: int) -> np.ndarray:
+    """Accuracy of always predicting the most frequent class, per weight row."""
+    return class_shares(y_true, weights, n_classes).max(axis=1)
 
 
 class Accuracy(DownstreamMetric):
@@ -28,6 +38,19 @@ class Accuracy(DownstreamMetric):
     min_value: ClassVar[float] = 0.0
     max_value: ClassVar[float] = 1.0
     kinds: ClassVar[frozenset[str]] = frozenset({"binary", "multiclass"})
+    chance_rule: ClassVar[str | None] = MAJORITY_RULE
+
+    @classmethod
+    def chance_weighted(
+        cls, y_true: np.ndarray, weights: np.ndarray, *, n_classes: int = 0
+    ) -> np.ndarray:
+        """The majority class's share per weight row.
+
+        >>> import numpy as np
+        >>> Accuracy.chance(np.array([0, 1, 1, 1]), n_classes=2)
+        0.75
+        """
+        return majority_share(y_true, weights, n_classes)
 
     @classmethod
     def compute_weighted(

@@ -11,6 +11,11 @@ replicate. ``compute`` is the single replicate with all weights 1, and the paire
 bootstrap (``bootstrap.py``) passes resampling counts, so a bootstrap replicate is
 exactly the metric on the resampled rows without copying them.
 
+``chance_weighted`` gives, per replicate, what a predictor that learnt nothing reaches
+on the same labels (``chance_rule`` says which predictor): the floor that utility is
+measured above. A metric without a meaningful floor has ``chance_rule = None`` and
+returns NaN.
+
 Classification metrics take ``y_true`` as integer class codes (positions in the
 schema's category list) and ``y_pred`` as an ``(n, K)`` matrix of class probabilities
 over all K schema classes. Regression metrics take two float vectors.
@@ -42,6 +47,27 @@ class DownstreamMetric:
     min_value: ClassVar[float] = 0.0
     max_value: ClassVar[float] = 1.0
     kinds: ClassVar[frozenset[str]] = frozenset()
+    chance_rule: ClassVar[str | None] = None
+
+    @classmethod
+    def chance_weighted(
+        cls, y_true: np.ndarray, weights: np.ndarray, *, n_classes: int = 0
+    ) -> np.ndarray:
+        """The chance level on the labels of each weight row (NaN when there is none).
+
+        Args:
+            y_true: true values (class codes or numbers) of the scored rows.
+            weights: frequency weights, shape ``(m, n)``.
+            n_classes: K, the schema's class count (classification).
+        """
+        return np.full(len(weights), np.nan)
+
+    @classmethod
+    def chance(cls, y_true: np.ndarray, *, n_classes: int = 0) -> float:
+        """The chance level on ``y_true`` itself (NaN when the metric has none)."""
+        y_true = np.asarray(y_true)
+        return float(cls.chance_weighted(y_true, np.ones((1, len(y_true))),
+                                         n_classes=n_classes)[0])
 
     @classmethod
     def compute_weighted(
@@ -102,6 +128,13 @@ def one_hot(codes: np.ndarray, n_classes: int) -> np.ndarray:
     out = np.zeros((len(codes), n_classes))
     out[np.arange(len(codes)), codes] = 1.0
     return out
+
+
+def class_shares(y_true: np.ndarray, weights: np.ndarray, n_classes: int) -> np.ndarray:
+    """Weighted share of each class per weight row, shape ``(m, K)``."""
+    k = max(n_classes, int(np.max(y_true, initial=-1)) + 1)
+    counts = weights @ one_hot(np.asarray(y_true, dtype=int), k)
+    return safe_divide(counts, counts.sum(axis=1, keepdims=True))
 
 
 def predicted_labels(proba: np.ndarray) -> np.ndarray:

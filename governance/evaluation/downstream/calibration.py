@@ -5,9 +5,11 @@ Notes:
     rows are put into M = 15 equal-width bins by their top-class probability, bin m being
     ((m-1)/M, m/M] (a probability of exactly 0 goes to the first bin), and
     ``ECE = sum_m (n_m / n) |acc_m - conf_m|``, i.e. ``|sum of hits - sum of confidences|``
-    per bin over n. Brier score (Brier 1950), convention used here: the mean over the K
-    classes of the squared error between the probability vector and the one-hot truth,
-    averaged over rows, so it lies in [0, 1]. For K = 2 this equals the usual binary
+    per bin over n. ECE has no chance level (a constant prediction of the class shares
+    is perfectly calibrated), so it cannot be a task's primary metric. Brier score
+    (Brier 1950), convention used here: the mean over the K classes of the squared error
+    between the probability vector and the one-hot truth, averaged over rows, so it lies
+    in [0, 1]. For K = 2 this equals the usual binary
     ``mean((p_1 - y)^2)``; Brier's original sum over classes is K times this value.
 """
 
@@ -20,6 +22,7 @@ import numpy as np
 from governance.evaluation.downstream.base import (
     DownstreamMetric,
     Goal,
+    class_shares,
     one_hot,
     predicted_labels,
     safe_divide,
@@ -73,6 +76,21 @@ class BrierScore(DownstreamMetric):
     key: ClassVar[str] = "brier"
     goal: ClassVar[Goal] = Goal.MINIMIZE
     kinds: ClassVar[frozenset[str]] = frozenset({"binary", "multiclass"})
+    chance_rule: ClassVar[str | None] = ("Brier score of always predicting the scored labels' "
+                                         "class shares, (1 - sum of squared shares) / K")
+
+    @classmethod
+    def chance_weighted(
+        cls, y_true: np.ndarray, weights: np.ndarray, *, n_classes: int = 0
+    ) -> np.ndarray:
+        """Brier score of the class-share prediction per weight row.
+
+        >>> import numpy as np
+        >>> BrierScore.chance(np.array([0, 1, 1, 1]), n_classes=2)  # (1 - 1/16 - 9/16) / 2
+        0.1875
+        """
+        shares = class_shares(y_true, weights, n_classes)
+        return (1.0 - (shares**2).sum(axis=1)) / shares.shape[1]
 
     @classmethod
     def compute_weighted(

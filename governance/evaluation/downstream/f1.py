@@ -14,9 +14,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from governance.evaluation.downstream.accuracy import MAJORITY_RULE, majority_share
 from governance.evaluation.downstream.base import (
     DownstreamMetric,
     Goal,
+    class_shares,
     one_hot,
     predicted_labels,
     safe_divide,
@@ -46,6 +48,33 @@ class MacroF1(DownstreamMetric):
     key: ClassVar[str] = "macro_f1"
     goal: ClassVar[Goal] = Goal.MAXIMIZE
     kinds: ClassVar[frozenset[str]] = frozenset({"binary", "multiclass"})
+    chance_rule: ClassVar[str | None] = (
+        "the larger of a guess at the scored labels' class frequencies (1 / K over the K "
+        "classes present, on the guess's expected counts) and always predicting one class "
+        "(at best 2q / ((1 + q) K) for the majority share q, e.g. the all-positive F1)")
+
+    @classmethod
+    def chance_weighted(
+        cls, y_true: np.ndarray, weights: np.ndarray, *, n_classes: int = 0
+    ) -> np.ndarray:
+        """The stronger of the stratified guess and the best constant class, per weight row.
+
+        A guess that says class c with probability p_c (its share) expects ``n p_c**2``
+        true positives among ``n p_c`` predictions and ``n p_c`` true rows, an F1 of
+        p_c, and a macro F1 of ``1 / K``. Always saying c scores ``2 p_c / (1 + p_c)`` on
+        c and 0 elsewhere. The first is never smaller; both are computed and the larger
+        kept.
+
+        >>> import numpy as np
+        >>> MacroF1.chance(np.array([0, 1, 1, 1]), n_classes=2)
+        0.5
+        """
+        shares = class_shares(y_true, weights, n_classes)
+        present = (shares > 0).sum(axis=1)
+        stratified = safe_divide(np.ones(len(shares)), present)
+        q = shares.max(axis=1)
+        constant = safe_divide(2 * q / (1 + q), present)
+        return np.maximum(stratified, constant)
 
     @classmethod
     def compute_weighted(
@@ -78,6 +107,14 @@ class MicroF1(DownstreamMetric):
     key: ClassVar[str] = "micro_f1"
     goal: ClassVar[Goal] = Goal.MAXIMIZE
     kinds: ClassVar[frozenset[str]] = frozenset({"binary", "multiclass"})
+    chance_rule: ClassVar[str | None] = MAJORITY_RULE
+
+    @classmethod
+    def chance_weighted(
+        cls, y_true: np.ndarray, weights: np.ndarray, *, n_classes: int = 0
+    ) -> np.ndarray:
+        """The majority class's share per weight row (micro F1 is accuracy here)."""
+        return majority_share(y_true, weights, n_classes)
 
     @classmethod
     def compute_weighted(
@@ -99,6 +136,17 @@ class RarestClassRecall(DownstreamMetric):
     key: ClassVar[str] = "rarest_class_recall"
     goal: ClassVar[Goal] = Goal.MAXIMIZE
     kinds: ClassVar[frozenset[str]] = frozenset({"binary", "multiclass"})
+    chance_rule: ClassVar[str | None] = (
+        "the rarest class's share: the recall of a guess at the class frequencies (always "
+        "predicting the rare class would recall all of it and tells nothing)")
+
+    @classmethod
+    def chance_weighted(
+        cls, y_true: np.ndarray, weights: np.ndarray, *, n_classes: int = 0
+    ) -> np.ndarray:
+        """Share of the rarest class (fixed from the unweighted labels) per weight row."""
+        shares = class_shares(y_true, weights, n_classes)
+        return shares[:, cls.rarest_class(y_true, shares.shape[1])]
 
     @staticmethod
     def rarest_class(y_true: np.ndarray, n_classes: int) -> int:

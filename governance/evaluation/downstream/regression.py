@@ -17,6 +17,15 @@ import numpy as np
 from governance.evaluation.downstream.base import DownstreamMetric, Goal, safe_divide
 
 _KINDS = frozenset({"regression"})
+_MEDIAN_RULE = "{name} of always predicting the scored labels' median"
+
+
+def _constant_chance(metric: type[DownstreamMetric], y_true: np.ndarray,
+                     weights: np.ndarray) -> np.ndarray:
+    """The metric of predicting the (unweighted) median of ``y_true`` on every row."""
+    y = np.asarray(y_true, float)
+    centre = float(np.median(y)) if len(y) else 0.0
+    return metric.compute_weighted(y, np.full(len(y), centre), weights)
 
 
 def _mean(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -36,6 +45,14 @@ class MAE(DownstreamMetric):
     goal: ClassVar[Goal] = Goal.MINIMIZE
     max_value: ClassVar[float] = float("inf")
     kinds: ClassVar[frozenset[str]] = _KINDS
+    chance_rule: ClassVar[str | None] = _MEDIAN_RULE.format(name="MAE")
+
+    @classmethod
+    def chance_weighted(
+        cls, y_true: np.ndarray, weights: np.ndarray, *, n_classes: int = 0
+    ) -> np.ndarray:
+        """MAE of the constant median prediction per weight row."""
+        return _constant_chance(cls, y_true, weights)
 
     @classmethod
     def compute_weighted(
@@ -53,6 +70,26 @@ class RMSE(DownstreamMetric):
     goal: ClassVar[Goal] = Goal.MINIMIZE
     max_value: ClassVar[float] = float("inf")
     kinds: ClassVar[frozenset[str]] = _KINDS
+    chance_rule: ClassVar[str | None] = ("RMSE of always predicting the scored labels' mean "
+                                         "(their standard deviation)")
+
+    @classmethod
+    def chance_weighted(
+        cls, y_true: np.ndarray, weights: np.ndarray, *, n_classes: int = 0
+    ) -> np.ndarray:
+        """Weighted standard deviation of the labels per weight row.
+
+        >>> import numpy as np
+        >>> RMSE.chance(np.array([1.0, 3.0]))
+        1.0
+        """
+        y = np.asarray(y_true, float)
+        shift = y.mean() if len(y) else 0.0
+        yc = y - shift
+        total = weights.sum(axis=1)
+        mean = safe_divide(weights @ yc, total)
+        var = safe_divide(weights @ yc**2, total) - mean**2
+        return np.sqrt(np.maximum(var, 0.0))
 
     @classmethod
     def compute_weighted(
@@ -70,6 +107,14 @@ class R2(DownstreamMetric):
     goal: ClassVar[Goal] = Goal.MAXIMIZE
     min_value: ClassVar[float] = float("-inf")
     kinds: ClassVar[frozenset[str]] = _KINDS
+    chance_rule: ClassVar[str | None] = "0 (always predicting the scored labels' mean)"
+
+    @classmethod
+    def chance_weighted(
+        cls, y_true: np.ndarray, weights: np.ndarray, *, n_classes: int = 0
+    ) -> np.ndarray:
+        """0 on every replicate: R squared is already measured above the mean."""
+        return np.zeros(len(weights))
 
     @classmethod
     def compute_weighted(
@@ -100,6 +145,14 @@ class SMAPE(DownstreamMetric):
     goal: ClassVar[Goal] = Goal.MINIMIZE
     max_value: ClassVar[float] = 2.0
     kinds: ClassVar[frozenset[str]] = _KINDS
+    chance_rule: ClassVar[str | None] = _MEDIAN_RULE.format(name="sMAPE")
+
+    @classmethod
+    def chance_weighted(
+        cls, y_true: np.ndarray, weights: np.ndarray, *, n_classes: int = 0
+    ) -> np.ndarray:
+        """The sMAPE of the constant median prediction per weight row."""
+        return _constant_chance(cls, y_true, weights)
 
     @classmethod
     def compute_weighted(

@@ -55,6 +55,14 @@ class ROCAUC(DownstreamMetric):
     key: ClassVar[str] = "roc_auc"
     goal: ClassVar[Goal] = Goal.MAXIMIZE
     kinds: ClassVar[frozenset[str]] = frozenset({"binary", "multiclass"})
+    chance_rule: ClassVar[str | None] = "0.5 (scores that do not depend on the row)"
+
+    @classmethod
+    def chance_weighted(
+        cls, y_true: np.ndarray, weights: np.ndarray, *, n_classes: int = 0
+    ) -> np.ndarray:
+        """0.5 on every replicate: uninformative scores rank a positive first half the time."""
+        return np.full(len(weights), 0.5)
 
     @classmethod
     def compute_weighted(

@@ -131,7 +131,10 @@ class PairedBootstrap:
         self, goal: Goal, value_cand: float, reps_cand: np.ndarray,
         value_ctrl: float, reps_ctrl: np.ndarray,
     ) -> Interval:
-        """Share of the control's performance a candidate keeps, with its interval.
+        """Share of the control's raw performance a candidate keeps, with its interval.
+
+        The raw ratio counts chance as utility (a coin's ROC AUC of 0.5 against a control
+        of 0.675 keeps 0.74 of it); gates read ``ratio_above_chance`` instead.
 
         For a metric to maximise this is ``candidate / control``; for one to minimise
         (an error) it is ``control / candidate``, so that 1 means parity and below 1
@@ -143,6 +146,33 @@ class PairedBootstrap:
             num, den, rnum, rden = value_ctrl, value_cand, reps_ctrl, reps_cand
         if not (np.isfinite(den) and den > 0 and np.isfinite(num)):
             return Interval(value=None, ci_low=None, ci_high=None, n_valid=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reps = np.where(rden > 0, rnum / rden, np.nan)
+        return percentile_interval(num / den, reps, level=self.level)
+
+    def ratio_above_chance(
+        self, goal: Goal, value_cand: float, reps_cand: np.ndarray,
+        value_ctrl: float, reps_ctrl: np.ndarray, chance: float, reps_chance: np.ndarray,
+    ) -> Interval:
+        """Share of the control's margin over chance that a candidate keeps, with its interval.
+
+        ``(candidate - chance) / (control - chance)`` for either goal (the signs flip
+        together for an error metric): 1 is parity with the control, 0 is chance and
+        below 0 is worse than chance. Each replicate uses its own chance level, read from
+        the same resampled labels. Undefined (None) when the control does not beat chance.
+
+        >>> import numpy as np
+        >>> plan = PairedBootstrap(4, n_boot=10, seed=0)
+        >>> one = np.ones(10)
+        >>> round(plan.ratio_above_chance(Goal.MAXIMIZE, 0.498, 0.498 * one, 0.675,
+        ...                               0.675 * one, 0.5, 0.5 * one).value, 4)
+        -0.0114
+        """
+        sign = 1.0 if goal is Goal.MAXIMIZE else -1.0
+        num, den = sign * (value_cand - chance), sign * (value_ctrl - chance)
+        if not (np.isfinite(den) and den > 0 and np.isfinite(num)):
+            return Interval(value=None, ci_low=None, ci_high=None, n_valid=0)
+        rnum, rden = sign * (reps_cand - reps_chance), sign * (reps_ctrl - reps_chance)
         with np.errstate(divide="ignore", invalid="ignore"):
             reps = np.where(rden > 0, rnum / rden, np.nan)
         return percentile_interval(num / den, reps, level=self.level)

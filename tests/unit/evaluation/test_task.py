@@ -46,6 +46,7 @@ def test_unknown_target_lists_columns() -> None:
         ({"target": "mdvis", "kind": "ordinal"}, "choose one of binary"),
         ({"target": "mdvis", "scarce_fraction": 1.5}, "strictly between 0 and 1"),
         ({"target": "mdvis", "metric": "auc"}, "known metrics"),
+        ({"target": "mdvis", "metric": "ece"}, "'ece' has no chance level"),
     ],
 )
 def test_invalid_specs_raise_input_error(kwargs: dict, message: str) -> None:
