@@ -23,7 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from governance.core.errors import DatasetError
 
-MIN_ROWS_PER_SPLIT = 20
+#: Every split must hold rows; fewer than this many cannot score or attack anything. Under
+#: the default fractions a table therefore needs at least 67 rows.
+MIN_ROWS_PER_SPLIT = 10
 SPLIT_NAMES = ("train", "holdout", "validation", "eval")
 #: The three-way split of datasets registered before the validation split existed.
 LEGACY_FRACTIONS = (0.5, 0.25, 0.25)

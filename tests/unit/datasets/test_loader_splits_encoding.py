@@ -69,9 +69,11 @@ def test_split_fractions_are_honoured():
 
 
 def test_split_refuses_tiny_tables():
-    with pytest.raises(DatasetError, match=r"the validation split gets 15 rows, fewer than 20; "
-                                           r"at least 134 rows are needed"):
-        make_split(100, seed=0)
+    with pytest.raises(DatasetError, match=r"the validation split gets 9 rows, fewer than 10; "
+                                           r"at least 67 rows are needed"):
+        make_split(60, seed=0)
+    assert make_split(67, seed=0).sizes() == {"train": 34, "holdout": 13, "validation": 10,
+                                              "eval": 10}
 
 
 @pytest.mark.parametrize(("fractions", "needle"), [
