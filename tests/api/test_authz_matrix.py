@@ -1,7 +1,7 @@
 """Every endpoint x every role x own/someone else's object: the expected status, 100%.
 
 The world is built once per module from real objects: requester ``req-a`` and requester
-``req-b`` each registered a dataset and ran a real DP run (dp_vae, 3 epochs, inline), and
+``req-b`` each registered a dataset and ran a real run (the scenario's stand-in, inline), and
 approver ``appr`` approved each candidate into an active release whose consumers are only
 its requester. "Own" objects are req-a's; "other" objects are req-b's (whose release
 excludes req-a). A requester sees only the datasets they registered.

@@ -24,7 +24,7 @@ ROLES = {"bob": "approver", "carol": "approver", "frank": "approver", "dave": "r
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    """One real DP candidate (dp_vae, epsilon 8) requested by bob, nothing decided."""
+    """One candidate claiming epsilon 8 (the scenario's stand-in), requested by bob."""
     builder = ScenarioBuilder(tmp_path_factory.mktemp("release"))
     return builder.keys(**ROLES).run("bob", policy=loose_policy("release-test")).build()
 

@@ -29,6 +29,7 @@ from governance.services.runs import RunRequest, execute_run, submit_run
 from governance.store.db import dispose_engines
 from governance.store.models import Candidate
 from tests.utils.api import make_key
+from tests.utils.generators import stand_in_registered
 from tests.utils.hostile import parquet_bytes, upload
 from tests.utils.scenario import loose_policy, settings_for
 
@@ -67,10 +68,10 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             assert r.status_code == 201, r.text
             policy = root / "loose.yaml"
             policy.write_text(loose_policy("formula-loose", quorum=1, consumers="req"))
-            request = RunRequest(dataset=r.json()["id"], target="label", policy=policy,
-                                 generators=["dp_vae"], epsilons=[8.0], executor="inline",
-                                 generator_options={"dp_vae": {"epochs": 3}})
-            run = execute_run(gov, submit_run(gov, request, actor="req").id)
+            with stand_in_registered() as generator:
+                request = RunRequest(dataset=r.json()["id"], target="label", policy=policy,
+                                     generators=[generator], epsilons=[8.0], executor="inline")
+                run = execute_run(gov, submit_run(gov, request, actor="req").id)
             assert run.status == "succeeded", run.error
             with gov.session() as s:
                 cand = s.exec(select(Candidate).where(Candidate.run_id == run.id)).one()
