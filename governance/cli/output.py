@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from governance.core import jsonsafe
-from governance.schemas.runs import RunPublic
+from governance.schemas.runs import ControlScores, RunPublic
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 # Piped output (CI logs, `| less`) gets a wide console so tables keep one row per candidate.
@@ -67,25 +67,40 @@ def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
 
 
 def print_run(view: RunPublic) -> None:
-    """Print a run's candidate table and its real-only control."""
-    control = view.control.primary if view.control and hasattr(view.control, "primary") else None
+    """Print a run's candidate table and its real-only controls."""
     task = view.task
     pareto = set(view.frontier.pareto if view.frontier else [])
     rows = []
     for c in view.candidates or []:
         s = c.summary
         rows.append([c.id, c.generator, c.epsilon_target, c.epsilon_spent, s.worst_attack_auc,
-                     s.worst_epsilon_lb, s.tstr, s.utility_ratio, c.id in pareto,
+                     s.worst_epsilon_lb, s.selection_ratio_above_chance, s.ratio_above_chance,
+                     s.ratio_raw, c.id in pareto,
                      c.eligible if c.status != "failed" else "failed",
                      ", ".join(s.clauses) or (c.error or "")])
     out.print(table(
         f"run {view.id} — target {task.target} ({task.kind}, {task.metric}); "
-        f"real-only control {fmt(control)}",
+        f"real-only control on eval {_controls(view)}",
         ["candidate", "generator", "ε target", "ε spent", "attack AUC", "ε lower bnd",
-         "TSTR", "ratio", "Pareto", "eligible", "violated clauses"], rows))
+         "utility (validation)", "utility (eval)", "raw ratio (eval)", "Pareto", "eligible",
+         "violated clauses"], rows))
+    rule = next((c.summary.utility_aggregate for c in view.candidates or []
+                 if c.summary.utility_aggregate), None)
+    if rule is not None:
+        out.print(f"utility = (TSTR - chance) / (control - chance), the model panel's {rule}; "
+                  "validation selects and gates, eval is reported; raw ratio = TSTR / control "
+                  "(never gated)")
     dup = next((c.summary.duplicate_rate for c in view.candidates or []
                 if c.summary.duplicate_rate is not None), None)
     if rows and dup:
         out.print(f"note: {dup:.1%} of the attacked non-member rows have an exact duplicate "
                   "among the members; no membership attack can separate those rows, which "
                   "caps every attack's AUC.")
+
+
+def _controls(view: RunPublic) -> str:
+    """The real-only control's primary metric per panel model on eval."""
+    control = view.control
+    if not isinstance(control, ControlScores):
+        return fmt(None)
+    return ", ".join(f"{m} {fmt(s.primary)}" for m, s in control.eval.items())

@@ -1,9 +1,11 @@
 """Downstream utility and fidelity of synthetic candidates, scored on real eval only.
 
-``LiftEvaluator`` trains one fixed model family on real train, on the synthetic
-candidate, on both, and on a scarce real subset with and without the candidate, scores
-every model on the real eval split, and reports lifts over the real-only control with
-paired bootstrap intervals. ``evaluate_fidelity`` compares the candidate's distribution
+``LiftEvaluator`` trains a panel of model families (linear, random forest, gradient
+boosting) on real train, on the synthetic candidate, on both, and on a scarce real
+subset with and without the candidate; it scores every model on the real validation
+split (selection and policy gates) and the real eval split (the reported figures), and
+reports lifts over the real-only control with paired bootstrap intervals and utility
+measured above chance. ``evaluate_fidelity`` compares the candidate's distribution
 with a real sample (SDMetrics quality report, detection AUC, manifold precision/recall,
 tails and domain violations). Metric classes follow ``sdmetrics.base.BaseMetric``.
 """
@@ -25,8 +27,15 @@ from governance.evaluation.downstream.roc_auc import ROCAUC
 from governance.evaluation.fidelity.evaluate import FidelityEntry, FidelityResult, evaluate_fidelity
 from governance.evaluation.lift.bootstrap import Interval, PairedBootstrap, percentile_interval
 from governance.evaluation.lift.evaluator import SCENARIOS, LiftEvaluator
-from governance.evaluation.lift.models import HYPERPARAMETERS
-from governance.evaluation.lift.results import ScenarioScore, UtilityResult
+from governance.evaluation.lift.models import HYPERPARAMETERS, PANEL
+from governance.evaluation.lift.results import (
+    ControlScores,
+    ModelScores,
+    PanelSummary,
+    ScenarioScore,
+    SplitScores,
+    UtilityResult,
+)
 from governance.evaluation.lift.subgroups import subgroup_scores
 from governance.evaluation.task import TaskSpec
 
@@ -34,6 +43,7 @@ __all__ = [
     "DEFAULT_PRIMARY",
     "HYPERPARAMETERS",
     "MAE",
+    "PANEL",
     "R2",
     "RMSE",
     "ROCAUC",
@@ -41,6 +51,7 @@ __all__ = [
     "SMAPE",
     "Accuracy",
     "BrierScore",
+    "ControlScores",
     "DownstreamMetric",
     "ExpectedCalibrationError",
     "FidelityEntry",
@@ -50,9 +61,12 @@ __all__ = [
     "LiftEvaluator",
     "MacroF1",
     "MicroF1",
+    "ModelScores",
     "PairedBootstrap",
+    "PanelSummary",
     "RarestClassRecall",
     "ScenarioScore",
+    "SplitScores",
     "TaskSpec",
     "UtilityResult",
     "confusion_matrix",

@@ -1,8 +1,14 @@
-"""What downstream task a candidate is judged on: target, kind, primary metric, model."""
+"""What downstream task a candidate is judged on: target, kind and primary metric.
+
+The models that score it are not part of the task: every task is scored by the whole
+panel of ``lift.models.PANEL``.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Literal
+
+from pydantic import model_validator
 
 from governance.core.errors import InputError
 from governance.core.types import Record
@@ -10,8 +16,6 @@ from governance.datasets.schema import Schema
 from governance.evaluation.downstream.metrics import DEFAULT_PRIMARY, KINDS, get_metric, metrics_for
 
 Kind = Literal["binary", "multiclass", "regression"]
-ModelName = Literal["hgb", "logistic", "random_forest"]
-MODELS: tuple[str, ...] = ("hgb", "logistic", "random_forest")
 
 
 class TaskSpec(Record):
@@ -25,9 +29,8 @@ class TaskSpec(Record):
     Args:
         target: the column to predict.
         kind: ``"binary"``, ``"multiclass"`` or ``"regression"``; inferred when None.
-        metric: the primary metric key; the kind's default when None.
-        model: ``"hgb"`` (HistGradientBoosting with native categorical splits),
-            ``"logistic"`` (classification only) or ``"random_forest"``.
+        metric: the primary metric key; the kind's default when None. It needs a chance
+            level (every metric but ``ece`` has one).
         scarce_fraction: share of the real train split kept for the scarce scenarios.
         min_scarce_rows: the scarce subset has at least this many rows.
 
@@ -42,7 +45,6 @@ class TaskSpec(Record):
     target: str
     kind: str | None = None  # a Kind; checked in _check, which raises InputError
     metric: str | None = None
-    model: str = "hgb"  # a ModelName, checked likewise
     scarce_fraction: float = 0.05
     min_scarce_rows: int = 50
 
@@ -50,9 +52,16 @@ class TaskSpec(Record):
         super().__init__(**data)
         self._check()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_recorded_model(cls, data: Any) -> Any:
+        # Runs recorded before the model panel named one model family ("hgb"); the
+        # panel replaced it, so the stored key is read and dropped.
+        if isinstance(data, dict) and data.get("model") in ("hgb", "logistic", "random_forest"):
+            return {k: v for k, v in data.items() if k != "model"}
+        return data
+
     def _check(self) -> None:
-        if self.model not in MODELS:
-            raise InputError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
         if self.kind is not None and self.kind not in KINDS:
             raise InputError(f"unknown task kind {self.kind!r}; choose one of {', '.join(KINDS)}")
         if not 0.0 < self.scarce_fraction < 1.0:
@@ -71,11 +80,6 @@ class TaskSpec(Record):
             self._check_kind(self.kind)
 
     def _check_kind(self, kind: str) -> None:
-        if self.model == "logistic" and kind == "regression":
-            raise InputError(
-                "model 'logistic' is a classifier; use 'hgb' or 'random_forest' for a "
-                "regression target"
-            )
         if self.metric is not None and kind not in get_metric(self.metric).kinds:
             valid = ", ".join(m.key for m in metrics_for(kind))
             raise InputError(

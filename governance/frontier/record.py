@@ -22,7 +22,7 @@ class FrontierRecord(Record):
 
     Attributes:
         axes: what ``risk`` and ``utility`` measure, in words.
-        control: the real-only control's primary metric.
+        control: where the real-only control sits on the utility axis.
         utility_floor: the policy's minimum utility on the utility axis, if any.
         max_risk: the policy's maximum risk on the risk axis, if any.
         pareto: ids of the candidates on the Pareto frontier.

@@ -13,8 +13,9 @@ figures:
   recomputed here), delta, accountant, mechanism;
 * ``synthGovernance_attack``: worst membership-attack ROC AUC, empirical epsilon lower
   bound, TPR at 1 % FPR, failed-audit flag;
-* ``synthGovernance_utility``: real-only control, TSTR primary metric, ratio with its
-  bootstrap interval, and the policy verdict.
+* ``synthGovernance_utility``: the model panel's utility above chance on eval (the
+  reported figure) and the raw TSTR / control ratio, each with its bootstrap interval,
+  the validation figure selection read, the panel rule, and the policy verdict.
 
 Infinite epsilons are written as the string ``"inf"`` (JSON has no infinity). The
 native run id is kept in the ``synthGovernance_run`` facet; ``runId`` is a UUID-5 of it,
@@ -35,7 +36,7 @@ from governance.attacks.suite import AuditReport
 from governance.core.jsonsafe import to_jsonable
 from governance.core.types import StageError
 from governance.datasets.schema import Schema
-from governance.evaluation.lift.bootstrap import Interval
+from governance.evaluation.lift.results import UtilityResult
 from governance.generators.base import PrivacySpend
 
 SPEC_VERSION = "2-0-2"
@@ -94,8 +95,7 @@ class CandidateOutput:
     delta: float
     privacy: PrivacySpend | None
     attack: AuditReport | StageError | None
-    tstr: float | None
-    ratio: Interval | None
+    utility: UtilityResult | StageError | None
     eligible: bool | None
     clauses: Sequence[str]
 
@@ -131,11 +131,26 @@ def dataset_document(ds: DatasetFacts) -> dict[str, Any]:
     }}
 
 
-def candidate_document(c: CandidateOutput, *, control: float | None) -> dict[str, Any]:
+def _utility_facet(c: CandidateOutput) -> dict[str, Any]:
+    u = c.utility if isinstance(c.utility, UtilityResult) else None
+    above = u.reported.ratio_above_chance if u else None
+    raw = u.reported.ratio_raw if u else None
+    return _facet(
+        "UtilityFacet", split="eval", aggregate=u.aggregate if u else None,
+        models=list(u.eval.models) if u else [],
+        ratio_above_chance=above.value if above else None,
+        ratio_above_chance_ci=[above.ci_low if above else None, above.ci_high if above else None],
+        ratio_raw=raw.value if raw else None,
+        ratio_raw_ci=[raw.ci_low if raw else None, raw.ci_high if raw else None],
+        selection_ratio_above_chance=u.selection.ratio_above_chance.value if u else None,
+        error=c.utility.error if isinstance(c.utility, StageError) else None,
+        eligible=c.eligible, violations=list(c.clauses))
+
+
+def candidate_document(c: CandidateOutput) -> dict[str, Any]:
     """An output dataset: one synthetic candidate with its epsilon, attack, utility facets."""
     attack = c.attack if isinstance(c.attack, AuditReport) else None
     error = c.attack.error if isinstance(c.attack, StageError) else None
-    ratio = c.ratio
     return to_jsonable({"namespace": JOB_NAMESPACE, "name": f"candidates/{c.candidate_id}",
                         "facets": {
         "version": _std_facet("DatasetVersionDatasetFacet", "1-0-1",
@@ -149,11 +164,7 @@ def candidate_document(c: CandidateOutput, *, control: float | None) -> dict[str
             epsilon_lower_bound=attack.worst_epsilon_lb if attack else None,
             tpr_at_1pct_fpr=attack.worst_tpr_at_1pct if attack else None,
             failed_audit=attack.failed_audit if attack else None, error=error),
-        "synthGovernance_utility": _facet(
-            "UtilityFacet", control=control, tstr=c.tstr,
-            ratio=ratio.value if ratio else None,
-            ratio_ci=[ratio.ci_low if ratio else None, ratio.ci_high if ratio else None],
-            eligible=c.eligible, violations=list(c.clauses)),
+        "synthGovernance_utility": _utility_facet(c),
     }})
 
 

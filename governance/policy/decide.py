@@ -5,26 +5,34 @@ every problem at once, and ``strict=True`` raises instead. Its one rule is that
 nothing unverifiable passes: a fact that was not measured (``None``/NaN) or whose
 metric errored violates every clause that needs it, marked ``unverifiable``.
 
-Two clauses are built in and cannot be switched off by a policy:
+Three clauses are built in and cannot be switched off by a policy:
 
 * ``risk.privacy_audit``: an empirical epsilon lower bound above the claimed epsilon
   means the implementation or its accounting is broken (Jagielski et al., 2020,
   "Auditing Differentially Private Machine Learning"; Nasr et al., 2021).
 * ``risk.preprocessing``: a DP claim does not hold when preprocessing read the
   private data (bounds or categories from a data-derived schema).
+* ``utility.above_chance``: a candidate whose TSTR is at or below chance (its
+  chance-corrected utility, summarised over the model panel as ``utility.aggregate``
+  says, is 0 or less) taught the models nothing, whatever ``min_utility_ratio`` allows.
 
-A third, ``risk.reproducible_noise``, holds unless the policy opts out with
+A fourth, ``risk.reproducible_noise``, holds unless the policy opts out with
 ``risk.reproducible_noise: true`` (research sandboxes): a DP claim does not hold against
 anyone who can read the audit log when the noise was seeded from the logged seed, and a
 record that does not say where its noise came from cannot be verified.
+
+Utility facts come per model of the panel; ``utility.aggregate`` summarises them (the
+worst model, or the median) before any utility clause reads them, and a panel with an
+unmeasured model is unverifiable.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable, Mapping
 
-from governance.policy.facts import CandidateFacts, related_facts
+from governance.policy.facts import CandidateFacts, PanelFigure, related_facts
 from governance.policy.loader import LoadedPolicy
 from governance.policy.models import Policy
 from governance.policy.verdict import PolicyViolation, PolicyViolationError, Verdict
@@ -51,7 +59,8 @@ def decide(
     >>> from governance.policy import Policy, CandidateFacts
     >>> facts = CandidateFacts(generator="dp", epsilon_spent=1.0, delta=1e-6,
     ...     preprocessing_private=True, reproducible_noise=False, worst_attack_auc=0.52,
-    ...     epsilon_lb=0.3, utility_ratio=0.9)
+    ...     epsilon_lb=0.3,
+    ...     ratio_above_chance={"linear": 0.85, "random_forest": 0.9, "hgb": 0.95})
     >>> decide(Policy(name="demo"), facts).eligible
     True
     >>> decide(Policy(name="demo", risk={"max_attack_auc": 0.5}), facts).clauses
@@ -223,22 +232,68 @@ def _check_audit(policy: Policy, facts: CandidateFacts, eps: float | None,
                 "above {limit:g}")
 
 
+def panel_value(figure: PanelFigure, rule: str, *, worst: str = "min"
+                ) -> tuple[float | None, str | None]:
+    """Summarise one figure over the model panel: the worst model or the median.
+
+    Args:
+        figure: per-model values (a plain number is a one-model panel).
+        rule: ``"min"`` (the worst model) or ``"median"``.
+        worst: which end is worst for this figure, ``"min"`` or ``"max"`` (a gap).
+
+    Returns:
+        The summary and, when it is missing, why (a model without a measured value
+        leaves the whole panel unmeasured: nothing unverifiable passes).
+
+    >>> panel = {"linear": 0.2, "random_forest": 0.5, "hgb": 0.9}
+    >>> panel_value(panel, "min"), panel_value(panel, "median"), panel_value(0.7, "min")
+    ((0.2, None), (0.5, None), (0.7, None))
+    >>> panel_value({"linear": None, "hgb": 0.9}, "median")
+    (None, 'panel model(s) linear gave no figure')
+    """
+    if not isinstance(figure, Mapping):
+        return _number(figure), None
+    values = {str(k): _number(v) for k, v in figure.items()}
+    unmeasured = sorted(k for k, v in values.items() if v is None)
+    if not values or unmeasured:
+        return None, (f"panel model(s) {', '.join(unmeasured)} gave no figure" if unmeasured
+                      else "no panel model gave a figure")
+    found = [v for v in values.values() if v is not None]
+    if rule == "median":
+        return float(statistics.median(found)), None
+    return (max(found) if worst == "max" else min(found)), None
+
+
 def _check_utility(policy: Policy, facts: CandidateFacts, check: _Checker) -> None:
     utility = policy.utility
-    check.limit("utility.min_utility_ratio", "utility_ratio", facts.utility_ratio,
+    rule = utility.aggregate
+    of = "the worst panel model" if rule == "min" else "the panel's median"
+    ratio, why = panel_value(facts.ratio_above_chance, rule)
+    if ratio is not None and ratio <= 0 and not facts.errors_for("ratio_above_chance"):
+        check.violate("utility.above_chance", 0.0, ratio,
+                      f"TSTR is at or below chance: the chance-corrected utility of {of} is "
+                      f"{ratio:.3f}, so the synthetic data taught the model nothing about the "
+                      "target; such a candidate is never eligible, whatever the policy")
+    check.limit("utility.min_utility_ratio", "ratio_above_chance", ratio,
                 utility.min_utility_ratio, lambda v, lim: v < lim,
-                "utility ratio {observed:.3f} is below {limit:.3f} of the real-only control")
-    ratio = _number(facts.utility_ratio)
-    low = _number(facts.utility_ratio_ci[0]) if facts.utility_ratio_ci else None
+                f"utility above chance {{observed:.3f}} ({of}, on validation) is below "
+                "{limit:.3f} of the real-only control's margin over chance", missing=why)
+    ci = facts.ratio_above_chance_ci
+    low = _number(ci[0]) if isinstance(ci, tuple) and ci else None
     if ratio is not None and low is not None and ratio >= utility.min_utility_ratio > low:
         check.notes.append(
-            f"utility ratio {ratio:.3f} meets {utility.min_utility_ratio:g} on its point "
-            f"estimate, but its interval reaches down to {low:.3f}"
+            f"utility above chance {ratio:.3f} meets {utility.min_utility_ratio:g} on its "
+            f"point estimate, but its interval reaches down to {low:.3f}"
         )
     if utility.min_lift is not None:
-        check.limit("utility.min_lift", "lift", facts.lift, utility.min_lift,
-                    lambda v, lim: v < lim, "augmentation lift {observed:.3f} is below {limit:g}")
+        lift, why = panel_value(facts.lift, rule)
+        check.limit("utility.min_lift", "lift", lift, utility.min_lift,
+                    lambda v, lim: v < lim,
+                    f"augmentation lift {{observed:.3f}} ({of}) is below {{limit:g}}",
+                    missing=why)
     if utility.max_subgroup_gap is not None:
-        check.limit("utility.max_subgroup_gap", "subgroup_gap", facts.subgroup_gap,
+        gap, why = panel_value(facts.subgroup_gap, rule, worst="max")
+        check.limit("utility.max_subgroup_gap", "subgroup_gap", gap,
                     utility.max_subgroup_gap, lambda v, lim: v > lim,
-                    "subgroup gap {observed:.3f} exceeds {limit:.3f}")
+                    f"subgroup gap {{observed:.3f}} ({of}) exceeds {{limit:.3f}}",
+                    missing=why)

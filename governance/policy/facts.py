@@ -9,11 +9,14 @@ from typing import Any
 
 from governance.core.errors import InputError
 
+#: One figure per panel model (model name -> value), or one number for a single model.
+PanelFigure = Mapping[str, float | None] | float | None
+
 # Names that stand for several facts, so a whole failed stage can be reported at once.
 FACT_GROUPS: dict[str, tuple[str, ...]] = {
     "privacy": ("epsilon_spent", "delta"),
     "attack": ("worst_attack_auc", "tpr_at_fpr", "epsilon_lb", "disclosure"),
-    "utility": ("utility_ratio", "lift", "subgroup_gap"),
+    "utility": ("ratio_above_chance", "lift", "subgroup_gap"),
 }
 
 
@@ -55,10 +58,13 @@ class CandidateFacts:
         epsilon_lb: empirical epsilon lower bound from the privacy audit.
         failed_privacy_audit: whether the audit found ``epsilon_lb > epsilon_spent``.
         disclosure: disclosure risks keyed ``singling_out``, ``linkability``, ``inference``.
-        utility_ratio: TSTR primary metric divided by the real-only control's.
-        utility_ratio_ci: bootstrap interval of ``utility_ratio``.
-        lift: augmented (real + synthetic) metric's lift over the control.
-        subgroup_gap: largest gap between subgroup metrics.
+        ratio_above_chance: chance-corrected utility on the validation split,
+            ``(TSTR - chance) / (control - chance)`` of the primary metric, per panel model
+            (a mapping from model name to figure; a plain number is a one-model panel).
+        ratio_above_chance_ci: bootstrap interval of the panel's figure under the
+            policy's ``utility.aggregate``.
+        lift: augmented (real + synthetic) metric's lift over the control, per panel model.
+        subgroup_gap: largest gap between subgroup metrics, per panel model.
         errors: metrics that failed. Besides ``MetricError``, dicts with ``fact`` and
             ``message`` (or ``error``) keys and strings ``"fact: message"`` are accepted
             and converted; a string without a known fact or group prefix is kept whole
@@ -75,10 +81,10 @@ class CandidateFacts:
     epsilon_lb: float | None = None
     failed_privacy_audit: bool = False
     disclosure: Mapping[str, float | None] | None = None
-    utility_ratio: float | None = None
-    utility_ratio_ci: tuple[float, float] | None = None
-    lift: float | None = None
-    subgroup_gap: float | None = None
+    ratio_above_chance: PanelFigure = None
+    ratio_above_chance_ci: tuple[float | None, float | None] | None = None
+    lift: PanelFigure = None
+    subgroup_gap: PanelFigure = None
     errors: Sequence[MetricError | Mapping[str, Any] | str] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:

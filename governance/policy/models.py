@@ -20,6 +20,7 @@ POLICY_FORMAT_VERSION: Literal[1] = 1
 ROLES = ("requester", "approver", "auditor", "admin")
 Role = Literal["requester", "approver", "auditor", "admin"]
 ReleaseFormat = Literal["parquet", "csv"]
+Aggregate = Literal["min", "median"]
 
 
 
@@ -119,12 +120,23 @@ class RiskPolicy(_Section):
 
 
 class UtilityPolicy(_Section):
-    """Utility a candidate must deliver on held-out real data."""
+    """Utility a candidate must deliver on held-out real data.
+
+    Every clause reads the real validation split (eval only reports), and every figure
+    comes from a panel of model families that ``aggregate`` summarises.
+    """
 
     min_utility_ratio: float = Field(
         0.80, ge=0, strict=True, allow_inf_nan=False,
-        description="Smallest TSTR primary metric / real-only control metric. A candidate "
-        "whose ratio could not be measured fails.",
+        description="Smallest chance-corrected utility: (TSTR - chance) / (real-only control "
+        "- chance) on the primary metric, i.e. the share of the control's margin over chance "
+        "that training on the synthetic data keeps (the raw TSTR / control ratio is reported "
+        "beside it, never gated). A candidate whose figure could not be measured fails, and "
+        "one at or below chance fails whatever this limit says.",
+    )
+    aggregate: Aggregate = Field(
+        "min", description="How the model panel's figures are summarised for every utility "
+        "clause: 'min' (the worst model; for subgroup gaps the largest) or 'median'.",
     )
     min_lift: float | None = Field(
         None, strict=True, allow_inf_nan=False,

@@ -16,11 +16,18 @@ from governance.core.types import StageError
 from governance.evaluation.downstream.metrics import get_metric
 from governance.evaluation.fidelity.evaluate import FidelityResult
 from governance.evaluation.lift.bootstrap import Interval
-from governance.evaluation.lift.results import UtilityResult
+from governance.evaluation.lift.results import (
+    ModelScores,
+    PanelSummary,
+    ScenarioScore,
+    UtilityResult,
+)
 from governance.report.notes import candidate_notes
 from governance.schemas.runs import CandidatePublic
 
 SCENARIO_ORDER = ("control", "tstr", "augmented", "scarce", "scarce_augmented")
+SCENARIO_FIELDS = ("primary", "metrics", "n_train", "n_dropped", "error", "per_class",
+                   "confusion", "subgroups")
 ATTACK_FIELDS = ("auc", "auc_null_se", "tpr_at_1pct", "tpr_at_01pct", "advantage",
                  "epsilon_lb", "n_members", "n_nonmembers", "n_synthetic", "duplicate_rate",
                  "exact_match_members", "exact_match_nonmembers", "subsampled", "tpr_notes",
@@ -92,33 +99,49 @@ def _interval(iv: Interval | None) -> dict[str, Any] | None:
     return None if iv is None else iv.as_dict()
 
 
+def _panel(summary: PanelSummary | None) -> dict[str, Any] | None:
+    return None if summary is None else summary.as_dict()
+
+
+def _model(scores: ModelScores, selection: ModelScores | None, metric: str | None,
+           goal: str | None, estimator: Any) -> dict[str, Any]:
+    """One panel model's reported (eval) figures, with the validation figure beside them."""
+    scenarios: dict[str, ScenarioScore] = {"control": scores.control, **scores.scenarios}
+    order = [s for s in SCENARIO_ORDER if s in scenarios] + [
+        s for s in scenarios if s not in SCENARIO_ORDER]
+    out: dict[str, Any] = {
+        "estimator": estimator, "ratio_raw": scores.ratio_raw.as_dict(),
+        "ratio_above_chance": scores.ratio_above_chance.as_dict(),
+        "selection_ratio_above_chance": _interval(
+            selection.ratio_above_chance if selection else None),
+        "scarce_gain": scores.scarce_gain.as_dict(), "scenarios": {}, "lifts": {}}
+    for name in order:
+        s = scenarios[name].as_dict()
+        out["scenarios"][name] = {k: s[k] for k in SCENARIO_FIELDS}
+        if name in scores.lifts:
+            per_metric = {m: iv.as_dict() for m, iv in scores.lifts[name].items()}
+            out["lifts"][name] = {"metrics": per_metric,
+                                  "primary": per_metric.get(str(metric)),
+                                  "reading": reading(per_metric.get(str(metric)), goal)}
+    return out
+
+
 def _utility(c: CandidatePublic, metric: str | None) -> dict[str, Any]:
     out = _status(c.utility)
     u = c.utility if isinstance(c.utility, UtilityResult) else None
     metric = (u.task.metric if u is not None else None) or metric
     goal = goal_of(metric)
-    out.update(metric=metric, goal=goal, n_eval=u.n_eval if u else None,
-               n_boot=u.n_boot if u else None, model=u.model if u else None,
-               candidate=u.candidate if u else None,
-               utility_ratio=_interval(u.utility_ratio if u else None),
-               scarce_gain=_interval(u.scarce_gain if u else None),
+    out.update(metric=metric, goal=goal, chance_rule=u.chance_rule if u else None,
+               aggregate=u.aggregate if u else None, n_boot=u.n_boot if u else None,
+               panel=u.models if u else {}, candidate=u.candidate if u else None,
+               splits={s.split: {"n_rows": s.n_rows, "chance": s.chance}
+                       for s in ((u.validation, u.eval) if u else ())},
+               selection=_panel(u.selection if u else None),
+               reported=_panel(u.reported if u else None),
                summary=list(u.summary) if u else [])
-    scenarios = {"control": u.control, **u.scenarios} if u is not None else {}
-    order = [s for s in SCENARIO_ORDER if s in scenarios] + [
-        s for s in scenarios if s not in SCENARIO_ORDER]
-    out["scenarios"] = {}
-    for name in order:
-        s = scenarios[name].as_dict()
-        out["scenarios"][name] = {k: s[k] for k in (
-            "primary", "metrics", "n_train", "n_dropped", "error", "per_class", "confusion",
-            "subgroups")}
-    out["lifts"] = {}
-    for name in order:
-        if u is not None and name in u.lifts:
-            per_metric = {m: iv.as_dict() for m, iv in u.lifts[name].items()}
-            out["lifts"][name] = {"metrics": per_metric,
-                                  "primary": per_metric.get(str(metric)),
-                                  "reading": reading(per_metric.get(str(metric)), goal)}
+    out["models"] = {} if u is None else {
+        m: _model(s, u.validation.models.get(m), metric, goal, u.models.get(m, {}).get(
+            "estimator")) for m, s in u.eval.models.items()}
     return out
 
 
@@ -177,9 +200,12 @@ def overview_row(detail: dict[str, Any]) -> dict[str, Any]:
             for a in attack.get("attacks", []) for n in a.get("tpr_notes") or []),
         "epsilon_lb": attack.get("worst_epsilon_lb"),
         "failed_privacy_audit": attack.get("failed_audit"),
-        "tstr_primary": utility["scenarios"].get("tstr", {}).get("primary"),
-        "utility_ratio": utility.get("utility_ratio"),
-        "augmented_lift": utility["lifts"].get("augmented", {}).get("primary"),
+        "selection_ratio_above_chance": (utility.get("selection") or {}).get(
+            "ratio_above_chance"),
+        "ratio_above_chance": (utility.get("reported") or {}).get("ratio_above_chance"),
+        "ratio_raw": (utility.get("reported") or {}).get("ratio_raw"),
+        "augmented_lift": (utility.get("reported") or {}).get("lift"),
+        "aggregate": utility.get("aggregate"),
         "metric": utility.get("metric"),
         "quality_score": entries.get("quality", {}).get("score"),
         "detection_auc": entries.get("detection", {}).get("roc_auc"),

@@ -14,8 +14,8 @@ from typing import Any
 
 from governance.core.jsonsafe import to_jsonable
 from governance.core.types import StageError
-from governance.evaluation.lift.results import ScenarioScore
-from governance.report.candidate import candidate_detail, overview_row
+from governance.evaluation.lift.results import ControlScores
+from governance.report.candidate import SCENARIO_FIELDS, candidate_detail, overview_row
 from governance.report.notes import READING_GUIDE
 from governance.schemas.runs import CandidatePublic, RunPublic
 
@@ -24,18 +24,23 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _RUN_FIELDS = ("id", "dataset_id", "dataset", "policy_sha256", "seed", "status", "progress",
                "message", "error", "requested_by", "executor", "grid", "plot_sha256",
                "created_at", "started_at", "finished_at")
-_SCENARIO_FIELDS = ("primary", "metrics", "n_train", "n_dropped", "error", "per_class",
-                    "confusion", "subgroups")
 
 
 def _control(run: RunPublic) -> dict[str, Any]:
+    """The real-only control of every panel model: eval scores, validation primary metric."""
     control = run.control
-    record = control.as_dict() if isinstance(control, ScenarioScore) else {}
-    out: dict[str, Any] = {k: record.get(k) for k in _SCENARIO_FIELDS}
-    # A failed control's error wins over the (absent) score's own ``error`` field.
-    out.update(error=control.error if isinstance(control, StageError) else record.get("error"),
-               missing=control is None, source="run")
-    return out
+    scores = control if isinstance(control, ControlScores) else None
+    models: dict[str, Any] = {}
+    for m, score in (scores.eval.items() if scores else ()):
+        record = score.as_dict()
+        models[m] = {k: record.get(k) for k in SCENARIO_FIELDS}
+        val = scores.validation.get(m) if scores else None
+        models[m]["validation_primary"] = val.primary if val is not None else None
+    return {"metric": scores.metric if scores else None,
+            "chance_rule": scores.chance_rule if scores else None,
+            "chance": dict(scores.chance) if scores else {}, "models": models,
+            "error": control.error if isinstance(control, StageError) else None,
+            "missing": control is None, "source": "run"}
 
 
 def _frontier(run: RunPublic, png: bytes | None) -> dict[str, Any]:
@@ -93,7 +98,7 @@ def render_run_json(
     details = [candidate_detail(c, metric=run.task.metric) for c in candidates]
     record = run.as_dict()
     header = {k: record.get(k) for k in _RUN_FIELDS if k in record}
-    header["task"] = {k: record["task"].get(k) for k in ("target", "kind", "metric", "model")}
+    header["task"] = {k: record["task"].get(k) for k in ("target", "kind", "metric")}
     content = {
         "format": REPORT_FORMAT,
         "title": str(title) if title is not None else f"Run report {run.id}",

@@ -44,15 +44,19 @@ def _header(doc: dict[str, Any]) -> Html:
     elif control.get("missing"):
         primary = "not recorded"
     else:
-        primary = Html(f"{fmt(control.get('primary'))} ({fmt(task.get('metric'))}, "
-                       f"{fmt(control.get('n_train'))} real train rows)")
+        models = as_dict(control.get("models"))
+        per_model = ", ".join(f"{m} {fmt(as_dict(s).get('primary'))}" for m, s in models.items())
+        n_train = next((as_dict(s).get("n_train") for s in models.values()), None)
+        primary = Html(f"{per_model} ({fmt(task.get('metric'))} on real eval, chance "
+                       f"{fmt(as_dict(control.get('chance')).get('eval'))}; {fmt(n_train)} "
+                       "real train rows)")
     dataset = run.get("dataset", run.get("dataset_id"))
     if isinstance(dataset, dict):
         dataset = f"{dataset.get('name')} ({dataset.get('id')})"
     pairs = [("run id", run.get("id")), ("dataset", dataset),
              ("policy sha256", tag("code", run.get("policy_sha256"))),
              ("task", f"target {task.get('target')}, kind {task.get('kind')}, "
-                      f"metric {task.get('metric')}, model {task.get('model')}"),
+                      f"metric {task.get('metric')}"),
              ("seed", run.get("seed")), ("status", run.get("status")),
              ("real-only control's primary metric", primary)]
     pairs += [(k.replace("_", " "), run.get(k)) for k in (
@@ -99,15 +103,20 @@ def _overview(doc: dict[str, Any]) -> Html:
             fmt_eps(row.get("epsilon_spent")), row.get("worst_attack_auc"),
             Html("n/a (not enough samples)") if row.get("tpr_at_1pct_fpr") is None
             and row.get("tpr_at_1pct_fpr_unresolved") else row.get("tpr_at_1pct_fpr"),
-            row.get("epsilon_lb"), row.get("tstr_primary"),
-            fmt_ci(row.get("utility_ratio")), fmt_ci(row.get("augmented_lift"), signed=True),
+            row.get("epsilon_lb"), fmt_ci(row.get("selection_ratio_above_chance")),
+            fmt_ci(row.get("ratio_above_chance")), fmt_ci(row.get("ratio_raw")),
+            fmt_ci(row.get("augmented_lift"), signed=True),
             row.get("quality_score"), row.get("detection_auc"),
             join([status_badges(row), Html("<br>"), violations]),
         ])
     metric = next((r.get("metric") for r in doc["overview"] if r.get("metric")), "primary")
+    rule = next((r.get("aggregate") for r in doc["overview"] if r.get("aggregate")), "min")
     headers = ["candidate", "generator", "status", "epsilon target", "epsilon spent",
                "worst attack AUC", "TPR @ 1% FPR", "epsilon lower bound",
-               f"TSTR {metric}", "utility ratio [CI]", f"augmented {metric} lift [CI]",
+               f"utility above chance, validation (selects, gates; panel {rule}) [CI]",
+               f"utility above chance, eval (reported; panel {rule}) [CI]",
+               f"raw TSTR / control {metric}, eval [CI]",
+               f"augmented {metric} lift, eval (panel {rule}) [CI]",
                "quality score", "detection AUC", "verdict / violated clauses"]
     body = table(headers, rows) if rows else tag("p", "no candidates")
     return tag("section", tag("h2", "Candidates"), body, id="candidates")
@@ -119,13 +128,21 @@ def _control(doc: dict[str, Any]) -> Html:
     if control.get("error") or control.get("missing"):
         parts.append(error_box("real-only control", control.get("error") or "not recorded"))
         return tag("section", *parts, id="control")
-    metrics = as_dict(control.get("metrics"))
-    parts.append(table(["metric", "value"], [[k, v] for k, v in metrics.items()]))
-    if control.get("source") != "run":
-        parts.append(tag("p", "taken from the candidates' utility records (the run document "
-                              "holds no control)"))
-    if control.get("confusion"):
-        parts += [tag("h4", "Confusion matrix"), confusion_table(control["confusion"])]
+    models = {m: as_dict(s) for m, s in as_dict(control.get("models")).items()}
+    keys: list[str] = []
+    for s in models.values():
+        keys += [k for k in as_dict(s.get("metrics")) if k not in keys]
+    rows = [[k, *(as_dict(s.get("metrics")).get(k) for s in models.values())] for k in keys]
+    rows.append([f"{control.get('metric')} on validation",
+                 *(s.get("validation_primary") for s in models.values())])
+    parts.append(table(["metric", *models], rows))
+    chance = as_dict(control.get("chance"))
+    parts.append(kv([("chance level on eval", chance.get("eval")),
+                     ("chance level on validation", chance.get("validation")),
+                     ("chance rule", control.get("chance_rule"))]))
+    for m, s in models.items():
+        if s.get("confusion"):
+            parts += [tag("h4", f"Confusion matrix ({m})"), confusion_table(s["confusion"])]
     return tag("section", *parts, id="control")
 
 

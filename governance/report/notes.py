@@ -31,10 +31,18 @@ READING_GUIDE: tuple[str, ...] = (
     "Epsilon spent is the accountant's figure as recorded (shown to 6 significant "
     "digits; the JSON report holds it exactly); the report never computes an epsilon of "
     "its own. Infinity marks a non-private generator.",
-    "Utility: every model is trained on the named rows and scored on the same real "
-    "eval split. Lifts are scenario minus the real-only control with paired percentile "
-    "bootstrap intervals (Efron & Tibshirani 1993); the utility ratio is TSTR over the "
-    "control. An interval that contains 0 is no evidence of a lift either way.",
+    "Utility: a panel of model families (linear, random forest, gradient boosting) is "
+    "trained on the named rows and scored on two real splits the generators never saw: "
+    "validation, which selects candidates and feeds the policy's gates, and eval, which "
+    "only reports, so the reported figure of the chosen candidate is not biased upward by "
+    "the choice. Lifts are scenario minus the real-only control with paired percentile "
+    "bootstrap intervals (Efron & Tibshirani 1993); an interval that contains 0 is no "
+    "evidence of a lift either way.",
+    "Utility above chance is (TSTR - chance) / (control - chance): 1 keeps all of the "
+    "real-only control's margin over chance, 0 is chance (a coin's ROC AUC of 0.5 scores 0 "
+    "here but 0.74 as the raw ratio against a control of 0.675). The raw TSTR / control "
+    "ratio is shown beside it and gates nothing; a candidate at or below chance is never "
+    "eligible.",
 )
 
 

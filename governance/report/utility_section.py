@@ -1,8 +1,11 @@
 """The downstream-utility part of a candidate's section (and the real-only control's).
 
-Shows every scenario's metrics, every lift with its paired bootstrap interval and a
-plain reading of the primary lift, the utility ratio, the evaluator's own summary
-sentences, the confusion matrices, per-class precision/recall and subgroup scores.
+Shows the panel's utility above chance on validation (what selected and gated the
+candidate) beside the reported eval figures - utility above chance and the raw TSTR /
+control ratio - for every model and the panel, then per model every scenario's metrics,
+every lift with its paired bootstrap interval and a plain reading of the primary lift,
+the confusion matrices, per-class precision/recall and subgroup scores, and the
+evaluator's own summary sentences.
 """
 
 from __future__ import annotations
@@ -131,50 +134,93 @@ def _subgroup_table(scenarios: dict[str, Any]) -> Html | None:
     return table(["column", "group", "eval rows", *(_label(n) for n in shown)], rows)
 
 
-def utility_section(utility: dict[str, Any]) -> Html:
-    """Downstream utility of one candidate against the real-only control."""
-    head = tag("h3", "Downstream utility (every model scored on real eval only)")
-    problem = missing(utility, "utility evaluation")
-    if problem:
-        return join([head, problem])
-    metric, goal = str(utility.get("metric") or "primary metric"), utility.get("goal")
-    scenarios, lifts = as_dict(utility.get("scenarios")), as_dict(utility.get("lifts"))
-    direction = {"maximize": "higher is better", "minimize": "lower is better"}.get(
-        str(goal), "direction unknown")
-    parts = [head, kv([
-        ("primary metric", f"{metric} ({direction})"),
-        ("real eval rows", utility.get("n_eval")),
-        ("bootstrap replicates", utility.get("n_boot")),
-        ("model", as_dict(utility.get("model")).get("name")),
-        ("utility ratio (TSTR / control)", fmt_ci(utility.get("utility_ratio"))),
-        ("scarce real + synthetic vs scarce real", fmt_ci(utility.get("scarce_gain"),
-                                                          signed=True)),
-    ])]
-    if utility.get("summary"):
-        parts += [tag("h4", "What the evaluation found"), ul(utility["summary"], cls="notes")]
+def _panel_table(utility: dict[str, Any]) -> Html:
+    rows: list[list[Any]] = []
+    for name, model in as_dict(utility.get("models")).items():
+        m = as_dict(model)
+        rows.append([name, m.get("estimator"), fmt_ci(m.get("selection_ratio_above_chance")),
+                     fmt_ci(m.get("ratio_above_chance")), fmt_ci(m.get("ratio_raw")),
+                     fmt_ci(m.get("scarce_gain"), signed=True)])
+    selection, reported = as_dict(utility.get("selection")), as_dict(utility.get("reported"))
+    rows.append([Html(f"<em>panel ({fmt(utility.get('aggregate'))})</em>"), "",
+                 fmt_ci(selection.get("ratio_above_chance")),
+                 fmt_ci(reported.get("ratio_above_chance")), fmt_ci(reported.get("ratio_raw")),
+                 ""])
+    return table(["model", "estimator", "utility above chance, validation (selects, gates)",
+                  "utility above chance, eval (reported)", "raw TSTR / control, eval",
+                  "scarce real + synthetic vs scarce real, eval"], rows)
+
+
+def _model_block(name: str, model: dict[str, Any], metric: str, *, heatmap: bool
+                 ) -> list[Html]:
+    scenarios, lifts = as_dict(model.get("scenarios")), as_dict(model.get("lifts"))
+    parts = [tag("h4", f"{name} ({fmt(model.get('estimator'))})")]
     if scenarios:
-        parts += [tag("h4", "Metrics per scenario"), _metrics_table(scenarios)]
+        parts += [tag("h5", "Metrics per scenario"), _metrics_table(scenarios)]
     if lifts:
-        parts += [tag("h4", "Lifts over the real-only control (paired bootstrap interval)"),
-                  _lift_table(lifts, metric),
-                  _chart(lift_png, f"lift chart ({metric})", metric=metric,
-                         lower_is_better=goal == "minimize",
-                         lifts={n: lift.get("primary") for n, lift in lifts.items()})]
+        parts += [tag("h5", "Lifts over the real-only control (paired bootstrap interval)"),
+                  _lift_table(lifts, metric)]
     confusions = [(n, scenarios[n].get("confusion")) for n in _CONFUSION_SCENARIOS
                   if n in scenarios and scenarios[n].get("confusion")]
     if confusions:
-        parts.append(tag("h4", "Confusion matrices on real eval"))
+        parts.append(tag("h5", "Confusion matrices on real eval"))
         blocks = [tag("div", tag("strong", _label(n)), confusion_table(c))
                   for n, c in confusions]
         tstr = as_dict(scenarios.get("tstr", {}).get("confusion"))
-        if tstr:
-            blocks.append(_chart(confusion_png, "TSTR confusion heatmap",
+        if tstr and heatmap:
+            blocks.append(_chart(confusion_png, f"TSTR confusion heatmap ({name})",
                                  labels=as_list(tstr.get("labels")),
                                  matrix=as_list(tstr.get("matrix")),
-                                 title="TSTR confusion (share of true class)"))
+                                 title=f"TSTR confusion, {name} (share of true class)"))
         parts.append(tag("div", *blocks, cls="charts"))
     for heading, block in (("Per-class precision and recall", _per_class_table(scenarios)),
                            ("Subgroups (primary metric per group)", _subgroup_table(scenarios))):
         if block is not None:
-            parts += [tag("h4", heading), block]
+            parts += [tag("h5", heading), block]
+    return parts
+
+
+def utility_section(utility: dict[str, Any]) -> Html:
+    """Downstream utility of one candidate against the real-only control, per panel model."""
+    head = tag("h3", "Downstream utility (a panel of models; selected on real validation, "
+                     "reported on real eval)")
+    problem = missing(utility, "utility evaluation")
+    if problem:
+        return join([head, problem])
+    metric, goal = str(utility.get("metric") or "primary metric"), utility.get("goal")
+    direction = {"maximize": "higher is better", "minimize": "lower is better"}.get(
+        str(goal), "direction unknown")
+    splits = as_dict(utility.get("splits"))
+    val, ev = as_dict(splits.get("validation")), as_dict(splits.get("eval"))
+    parts = [head, kv([
+        ("primary metric", f"{metric} ({direction})"),
+        ("chance level", f"{fmt(ev.get('chance'))} on eval, {fmt(val.get('chance'))} on "
+                         f"validation ({fmt(utility.get('chance_rule'))})"),
+        ("utility above chance", "(TSTR - chance) / (control - chance): 1 is the real-only "
+                                 "control, 0 is chance; the policy's min_utility_ratio applies "
+                                 "to it, on validation"),
+        ("panel summary", f"{fmt(utility.get('aggregate'))} over the models"),
+        ("real rows scored", f"validation {fmt(val.get('n_rows'))}, eval {fmt(ev.get('n_rows'))}"),
+        ("bootstrap replicates", utility.get("n_boot")),
+    ]), tag("h4", "Utility per model"), _panel_table(utility)]
+    models = {n: as_dict(m) for n, m in as_dict(utility.get("models")).items()}
+    lifts = {f"{_label(s)}, {n}": as_dict(lift).get("primary") for n, m in models.items()
+             for s, lift in as_dict(m.get("lifts")).items()}
+    if lifts:
+        parts += [tag("h4", f"Lifts in {metric} over the real-only control, every model"),
+                  _chart(lift_png, f"lift chart ({metric})", metric=metric,
+                         lower_is_better=goal == "minimize", lifts=lifts)]
+    if utility.get("summary"):
+        parts += [tag("h4", "What the evaluation found"), ul(utility["summary"], cls="notes")]
+    worst = _worst_model(models)
+    for name, model in models.items():
+        parts += _model_block(name, model, metric, heatmap=name == worst)
     return join(parts)
+
+
+def _worst_model(models: dict[str, dict[str, Any]]) -> str | None:
+    """The model with the lowest reported utility above chance (its TSTR heatmap is drawn)."""
+    scored = {n: number(as_dict(m.get("ratio_above_chance")).get("value"))
+              for n, m in models.items()}
+    known = {n: v for n, v in scored.items() if v is not None}
+    return min(known, key=lambda n: known[n]) if known else next(iter(models), None)

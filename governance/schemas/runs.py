@@ -13,7 +13,7 @@ from typing import Any
 
 from governance.attacks.suite import AuditReport
 from governance.core.types import CandidateStatus, InfFloat, Record, RunStatus, StageError
-from governance.evaluation.lift.results import ScenarioScore, UtilityResult
+from governance.evaluation.lift.results import ControlScores, UtilityResult
 from governance.evaluation.task import TaskSpec
 from governance.frontier.record import FrontierRecord
 from governance.generators.base import PrivacySpend
@@ -23,6 +23,7 @@ from governance.schemas.common import (
     FidelityOutcome,
     UtilityOutcome,
     read_attack,
+    read_control_json,
     read_fidelity,
     read_utility,
 )
@@ -31,15 +32,23 @@ from governance.store.models import Candidate, Run
 
 
 class CandidateSummary(Record):
-    """The figures a candidate table shows in one row."""
+    """The figures a candidate table shows in one row.
+
+    Utility figures are the model panel's under the run policy's ``utility.aggregate``:
+    ``selection_ratio_above_chance`` is read on validation and is what the frontier, the
+    gates and "best candidate" use; ``ratio_above_chance`` and ``ratio_raw`` are the
+    reported figures on eval.
+    """
 
     worst_attack_auc: float | None = None
     worst_epsilon_lb: float | None = None
     tpr_at_1pct_fpr: float | None = None
     duplicate_rate: float | None = None
     failed_privacy_audit: bool | None = None
-    utility_ratio: float | None = None
-    tstr: float | None = None
+    selection_ratio_above_chance: float | None = None
+    ratio_above_chance: float | None = None
+    ratio_raw: float | None = None
+    utility_aggregate: str | None = None
     violations: list[str] = []
     clauses: list[str] = []
 
@@ -94,9 +103,10 @@ def summarize(attack: AttackOutcome | None, utility: UtilityOutcome | None,
                       duplicate_rate=attack.duplicate_rate,
                       failed_privacy_audit=attack.failed_audit)
     if isinstance(utility, UtilityResult):
-        tstr = utility.scenarios.get("tstr")
-        fields.update(utility_ratio=utility.utility_ratio.value,
-                      tstr=tstr.primary if tstr is not None else None)
+        fields.update(selection_ratio_above_chance=utility.selection.ratio_above_chance.value,
+                      ratio_above_chance=utility.reported.ratio_above_chance.value,
+                      ratio_raw=utility.reported.ratio_raw.value,
+                      utility_aggregate=utility.aggregate)
     if verdict is not None:
         fields.update(violations=[v.message for v in verdict.violations],
                       clauses=[v.clause for v in verdict.violations])
@@ -145,7 +155,7 @@ class RunPublic(Record):
     message: str
     requested_by: str
     executor: str
-    control: ScenarioScore | StageError | None
+    control: ControlScores | StageError | None
     frontier: FrontierRecord | None
     plot_sha256: str | None
     error: str | None
@@ -192,9 +202,9 @@ def read_options(run: Run) -> RunOptions:
     return RunOptions.model_validate_json(run.options_json or "{}")
 
 
-def read_control(run: Run) -> ScenarioScore | None:
-    """The run's real-only control, once computed."""
-    return None if run.control_json is None else ScenarioScore.model_validate_json(run.control_json)
+def read_control(run: Run) -> ControlScores | StageError | None:
+    """The run's real-only controls, once computed (a ``StageError`` for a stale record)."""
+    return None if run.control_json is None else read_control_json(run.control_json)
 
 
 def run_public(run: Run, candidates: list[Candidate] | None = None) -> RunPublic:

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from governance.core.types import Principal
 from governance.datasets.bundled import DEMO_SCHEMA_PATH, DEMO_TARGET, write_demo_table
-from governance.schemas.runs import RunPublic, candidate_public, run_public
+from governance.schemas.runs import CandidateSummary, RunPublic, candidate_public, run_public
 from governance.services.auth import create_api_key, principal
 from governance.services.bundles import export_bundle
 from governance.services.context import Governance
@@ -105,7 +105,11 @@ def run_demo(
 
 def _approve_best(gov: Governance, run_id: str,
                   say: Callable[[str], None]) -> tuple[str | None, dict[str, Any] | None]:
-    """Approve the eligible candidate with the best TSTR score, as two demo approvers."""
+    """Approve the eligible candidate with the best utility on validation, as two approvers.
+
+    The choice reads the validation figure, never the reported eval one, so the released
+    candidate's reported figure carries no winner's curse.
+    """
     with gov.session() as s:
         keys = {n: _demo_key(s, n, r) for n, r in DEMO_KEYS}
         cands = s.exec(select(Candidate).where(Candidate.run_id == run_id,
@@ -114,7 +118,7 @@ def _approve_best(gov: Governance, run_id: str,
             say("no candidate meets the policy, so nothing can be approved or released; "
                 "see the violations column")
             return None, None
-        best = max(cands, key=lambda c: candidate_public(c).summary.tstr or -1)
+        best = max(cands, key=lambda c: _selection(candidate_public(c).summary))
         outcome = None
         for name in ("demo-approver-1", "demo-approver-2"):
             outcome = record_decision(session=s, candidate_id=best.id, actor=keys[name],
@@ -134,3 +138,9 @@ def _approve_best(gov: Governance, run_id: str,
         f"{digest == release.artifact_sha256})")
     return release.id, {"bytes": len(data), "sha256": digest,
                         "matches_audit_log": digest == release.artifact_sha256}
+
+
+def _selection(summary: CandidateSummary) -> float:
+    """What selection ranks by: the panel's utility above chance on validation."""
+    value = summary.selection_ratio_above_chance
+    return -math.inf if value is None else value

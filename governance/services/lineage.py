@@ -33,7 +33,7 @@ from governance.schemas.audit import (
 )
 from governance.schemas.datasets import DatasetPublic
 from governance.schemas.releases import DecisionPublic, ReleasePublic
-from governance.schemas.runs import candidate_public, read_control, read_grid, read_task
+from governance.schemas.runs import candidate_public, read_grid, read_task
 from governance.services.context import Governance
 from governance.store.auditlog import events_for
 from governance.store.models import Candidate, Dataset, Decision, PolicyVersion, Release, Run
@@ -92,12 +92,10 @@ def _dataset_facts(ds: Dataset) -> DatasetFacts:
 
 def _output(c: Candidate) -> CandidateOutput:
     view = candidate_public(c)
-    utility = view.utility
-    ratio = getattr(utility, "utility_ratio", None)
     return CandidateOutput(
         candidate_id=c.id, generator=c.generator, artifact_sha256=c.artifact_sha256,
         epsilon_target=view.epsilon_target, epsilon_spent=view.epsilon_spent, delta=c.delta,
-        privacy=view.privacy, attack=view.attack, tstr=view.summary.tstr, ratio=ratio,
+        privacy=view.privacy, attack=view.attack, utility=view.utility,
         eligible=view.verdict.eligible if view.verdict else None,
         clauses=view.summary.clauses)
 
@@ -116,12 +114,11 @@ def emit_run_event(gov: Governance, run_id: str, event_type: str) -> EmitResult:
         if run is None:
             raise NotFoundError(f"no run {run_id!r}; pass the id of a submitted run")
         ds = session.get(Dataset, run.dataset_id)
-        control = read_control(run)
         outputs = []
         if event_type != "START":
             cands = session.exec(select(Candidate).where(Candidate.run_id == run.id)
                                  .order_by(col(Candidate.created_at))).all()
-            outputs = [candidate_document(_output(c), control=control.primary if control else None)
+            outputs = [candidate_document(_output(c))
                        for c in cands if c.artifact_sha256 is not None and c.status != "failed"]
         facts = RunFacts(run_id=run.id, status=run.status, policy_sha256=run.policy_sha256,
                          grid=read_grid(run), seed=run.seed, requested_by=run.requested_by,

@@ -127,6 +127,12 @@ class PairedBootstrap:
         """Interval of ``a - b`` from paired replicates."""
         return percentile_interval(value_a - value_b, reps_a - reps_b, level=self.level)
 
+    def interval(self, value: float | None, reps: np.ndarray) -> Interval:
+        """The percentile interval of replicates around ``value`` (undefined when None)."""
+        if value is None or not np.isfinite(value):
+            return Interval(value=None, ci_low=None, ci_high=None, n_valid=0)
+        return percentile_interval(value, reps, level=self.level)
+
     def ratio(
         self, goal: Goal, value_cand: float, reps_cand: np.ndarray,
         value_ctrl: float, reps_ctrl: np.ndarray,
@@ -140,15 +146,8 @@ class PairedBootstrap:
         (an error) it is ``control / candidate``, so that 1 means parity and below 1
         means worse in both cases. Undefined (None) when the denominator is not positive.
         """
-        if goal is Goal.MAXIMIZE:
-            num, den, rnum, rden = value_cand, value_ctrl, reps_cand, reps_ctrl
-        else:
-            num, den, rnum, rden = value_ctrl, value_cand, reps_ctrl, reps_cand
-        if not (np.isfinite(den) and den > 0 and np.isfinite(num)):
-            return Interval(value=None, ci_low=None, ci_high=None, n_valid=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            reps = np.where(rden > 0, rnum / rden, np.nan)
-        return percentile_interval(num / den, reps, level=self.level)
+        return self.interval(*ratio_replicates(goal, value_cand, reps_cand, value_ctrl,
+                                               reps_ctrl))
 
     def ratio_above_chance(
         self, goal: Goal, value_cand: float, reps_cand: np.ndarray,
@@ -168,11 +167,34 @@ class PairedBootstrap:
         ...                               0.675 * one, 0.5, 0.5 * one).value, 4)
         -0.0114
         """
-        sign = 1.0 if goal is Goal.MAXIMIZE else -1.0
-        num, den = sign * (value_cand - chance), sign * (value_ctrl - chance)
-        if not (np.isfinite(den) and den > 0 and np.isfinite(num)):
-            return Interval(value=None, ci_low=None, ci_high=None, n_valid=0)
-        rnum, rden = sign * (reps_cand - reps_chance), sign * (reps_ctrl - reps_chance)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            reps = np.where(rden > 0, rnum / rden, np.nan)
-        return percentile_interval(num / den, reps, level=self.level)
+        return self.interval(*above_chance_replicates(
+            goal, value_cand, reps_cand, value_ctrl, reps_ctrl, chance, reps_chance))
+
+
+def _quotient(num: float, den: float, rnum: np.ndarray, rden: np.ndarray
+              ) -> tuple[float | None, np.ndarray]:
+    if not (np.isfinite(den) and den > 0 and np.isfinite(num)):
+        return None, np.full(len(rnum), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reps = np.where(rden > 0, rnum / rden, np.nan)
+    return num / den, reps
+
+
+def ratio_replicates(
+    goal: Goal, value_cand: float, reps_cand: np.ndarray, value_ctrl: float,
+    reps_ctrl: np.ndarray,
+) -> tuple[float | None, np.ndarray]:
+    """The raw ratio (see ``PairedBootstrap.ratio``) and its replicates (NaN: undefined)."""
+    if goal is Goal.MAXIMIZE:
+        return _quotient(value_cand, value_ctrl, reps_cand, reps_ctrl)
+    return _quotient(value_ctrl, value_cand, reps_ctrl, reps_cand)
+
+
+def above_chance_replicates(
+    goal: Goal, value_cand: float, reps_cand: np.ndarray, value_ctrl: float,
+    reps_ctrl: np.ndarray, chance: float, reps_chance: np.ndarray,
+) -> tuple[float | None, np.ndarray]:
+    """The chance-corrected ratio (``PairedBootstrap.ratio_above_chance``) and its replicates."""
+    sign = 1.0 if goal is Goal.MAXIMIZE else -1.0
+    return _quotient(sign * (value_cand - chance), sign * (value_ctrl - chance),
+                     sign * (reps_cand - reps_chance), sign * (reps_ctrl - reps_chance))

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from governance.evaluation.downstream.base import DownstreamMetric
+from governance.evaluation.lift.results import ScenarioScore
 
 
 def subgroup_scores(
@@ -44,3 +45,10 @@ def subgroup_scores(
     worst = min(defined, key=lambda k: sign * defined[k])
     return {"groups": out, "max_gap": abs(defined[best] - defined[worst]),
             "best": best, "worst": worst}
+
+
+def worst_gap(score: ScenarioScore) -> float | None:
+    """The largest subgroup gap of one model over its subgroup columns (None: none defined)."""
+    gaps = [g.get("max_gap") for g in score.subgroups.values() if isinstance(g, dict)]
+    found = [float(g) for g in gaps if isinstance(g, int | float) and np.isfinite(g)]
+    return max(found) if found else None

@@ -7,7 +7,6 @@ make a candidate look safe.
 
 from __future__ import annotations
 
-import math
 import time
 import traceback
 from collections.abc import Callable
@@ -25,7 +24,8 @@ from governance.datasets.schema import Schema
 from governance.datasets.splits import Splits
 from governance.evaluation.fidelity.evaluate import evaluate_fidelity
 from governance.evaluation.lift.evaluator import LiftEvaluator
-from governance.evaluation.lift.results import ScenarioScore, UtilityResult
+from governance.evaluation.lift.results import ControlScores, UtilityResult
+from governance.evaluation.lift.subgroups import worst_gap
 from governance.evaluation.task import TaskSpec
 from governance.generators.base import Generator, PrivacySpend
 from governance.policy.decide import decide
@@ -65,8 +65,10 @@ class Evaluation:
         """The utility figures the ``candidate.evaluated`` event carries."""
         if isinstance(self.utility, StageError):
             return {"error": self.utility.error}
-        return {"utility_ratio": self.utility.utility_ratio.as_dict(), "primary_metric": metric,
-                "summary": list(self.utility.summary)}
+        u = self.utility
+        return {"primary_metric": metric, "aggregate": u.aggregate,
+                "validation": u.selection.as_dict(), "eval": u.reported.as_dict(),
+                "summary": list(u.summary)}
 
 
 class CandidateEvaluator:
@@ -85,10 +87,11 @@ class CandidateEvaluator:
         self.reference = holdout.iloc[n:].reset_index(drop=True)
         self.attack_sizes = {"members": n, "nonmembers": n, "reference": len(self.reference),
                              "train": len(splits.train), "holdout": len(splits.holdout)}
-        self.lift = LiftEvaluator(train=splits.train, eval=splits.eval, schema=schema,
-                                  task=self.task, seed=seed,
-                                  subgroups=tuple(self.policy.utility.subgroups))
-        self.control: ScenarioScore = self.lift.prepare().control()  # once per run
+        self.lift = LiftEvaluator(train=splits.train, validation=splits.validation,
+                                  eval=splits.eval, schema=schema, task=self.task, seed=seed,
+                                  subgroups=tuple(self.policy.utility.subgroups),
+                                  aggregate=self.policy.utility.aggregate)
+        self.control: ControlScores = self.lift.prepare().control()  # once per run
 
     def evaluate(self, synthetic: pd.DataFrame, *, privacy: PrivacySpend,
                  generator_factory: GeneratorFactory | None = None) -> Evaluation:
@@ -164,14 +167,21 @@ def worst_tpr(attack: AuditReport, fpr: float) -> float | None:
     return max(found) if found else None
 
 
-def worst_subgroup_gap(utility: UtilityResult) -> float | None:
-    """The largest subgroup gap of the TSTR model over the policy's subgroup columns."""
-    tstr = utility.scenarios.get("tstr")
-    if tstr is None:
-        return None
-    gaps = [g.get("max_gap") for g in tstr.subgroups.values() if isinstance(g, dict)]
-    found = [float(g) for g in gaps if isinstance(g, int | float) and not math.isnan(g)]
-    return max(found) if found else None
+def utility_facts(utility: UtilityResult, policy: Policy) -> dict[str, Any]:
+    """The validation figures per panel model that the policy's utility clauses read.
+
+    Eval figures are reported, never gated: selecting on them would bias the reported
+    figure of the chosen candidate upward (winner's curse).
+    """
+    val, metric = utility.validation, utility.task.metric or ""
+    panel = val.panel[policy.utility.aggregate].ratio_above_chance
+    lifts = {m: s.lifts.get("augmented", {}).get(metric) for m, s in val.models.items()}
+    return {
+        "ratio_above_chance": {m: s.ratio_above_chance.value for m, s in val.models.items()},
+        "ratio_above_chance_ci": (panel.ci_low, panel.ci_high),
+        "lift": {m: None if iv is None else iv.value for m, iv in lifts.items()},
+        "subgroup_gap": {m: worst_gap(s.scenarios["tstr"]) for m, s in val.models.items()},
+    }
 
 
 def candidate_facts(*, privacy: PrivacySpend, attack: AttackOutcome, utility: UtilityOutcome,
@@ -189,11 +199,7 @@ def candidate_facts(*, privacy: PrivacySpend, attack: AttackOutcome, utility: Ut
                      epsilon_lb=attack.worst_epsilon_lb, failed_privacy_audit=attack.failed_audit,
                      disclosure=attack.disclosure)
     if isinstance(utility, UtilityResult):
-        ratio = utility.utility_ratio
-        aug = utility.lifts.get("augmented", {}).get(utility.task.metric or "")
-        facts.update(utility_ratio=ratio.value, utility_ratio_ci=(ratio.ci_low, ratio.ci_high),
-                     lift=None if aug is None else aug.value,
-                     subgroup_gap=worst_subgroup_gap(utility))
+        facts.update(utility_facts(utility, policy))
     return CandidateFacts(
         generator=privacy.mechanism, epsilon_spent=privacy.epsilon_spent,
         delta=privacy.delta or 0.0,

@@ -7,8 +7,9 @@ trained or charged twice. Its steps are named functions below, in the order they
 (or ``_cancelled`` / ``_failed``).
 
 The real splits never mix: generators see ``train`` only; attacks use ``train`` rows as
-members and ``holdout`` rows as non-members; downstream models are scored on ``eval``
-only, and the real-only control is computed once per run.
+members and ``holdout`` rows as non-members; downstream models are scored on
+``validation`` (selection, policy gates) and ``eval`` (reported figures only), and the
+real-only controls are computed once per run.
 """
 
 from __future__ import annotations
@@ -341,7 +342,7 @@ def _finish(ctx: _Context) -> Run:
     with ctx.gov.session() as session:
         run = _owned(session, ctx.run.id, ctx.owner)
         cands = list(session.exec(select(Candidate).where(Candidate.run_id == run.id)).all())
-        frontier, png = finish_frontier(cands, control=control, policy=ctx.policy.policy,
+        frontier, png = finish_frontier(cands, policy=ctx.policy.policy,
                                         title=f"run {run.id} on {ctx.dataset.name}")
         run.frontier_json = frontier.to_json()
         run.plot_sha256 = ctx.gov.artifacts.put_bytes(png, ".png")

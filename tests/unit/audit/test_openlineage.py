@@ -27,7 +27,7 @@ from tests.utils.scenario import ScenarioBuilder, settings_for
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    """A real run with two evaluated DP candidates (dp_vae at epsilon 4 and 8)."""
+    """A real run with two evaluated candidates claiming epsilon 4 and 8 (the stand-in)."""
     return ScenarioBuilder(tmp_path_factory.mktemp("lineage"), rows=600).run(
         "bob", epsilons=(4.0, 8.0)).build()
 
@@ -107,10 +107,15 @@ def test_candidate_facets_carry_epsilon_attack_and_utility(stored):
         assert attack["worst_auc"] == view.attack.worst_auc
         assert attack["epsilon_lower_bound"] == view.attack.worst_epsilon_lb
         util = facets["synthGovernance_utility"]
-        assert util["tstr"] == view.summary.tstr and util["ratio"] == view.summary.utility_ratio
-        ratio = view.utility.utility_ratio
-        assert util["ratio_ci"] == [ratio.ci_low, ratio.ci_high]
-        assert util["control"] == json.loads(control.control_json)["primary"]
+        reported = view.utility.reported
+        assert (util["split"], util["aggregate"]) == ("eval", "min")
+        assert util["ratio_above_chance"] == view.summary.ratio_above_chance
+        assert util["ratio_raw"] == view.summary.ratio_raw
+        above, raw = reported.ratio_above_chance, reported.ratio_raw
+        assert util["ratio_above_chance_ci"] == [above.ci_low, above.ci_high]
+        assert util["ratio_raw_ci"] == [raw.ci_low, raw.ci_high]
+        assert util["selection_ratio_above_chance"] == view.summary.selection_ratio_above_chance
+        assert util["models"] == list(json.loads(control.control_json)["eval"])
         assert facets["version"]["datasetVersion"] == view.artifact_sha256
 
 

@@ -39,12 +39,26 @@ def mixed_splits() -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="session")
+def lift_splits() -> dict[str, pd.DataFrame]:
+    """Disjoint real train / validation / eval tables and an independent 'synthetic' one.
+
+    Smaller than ``mixed_splits``: every lift evaluation fits a panel of three models.
+    """
+    return {"train": mixed_table(1500, seed=1), "validation": mixed_table(800, seed=4),
+            "eval": mixed_table(800, seed=2), "other": mixed_table(1500, seed=3)}
+
+
+@pytest.fixture(scope="session")
 def randhie_splits() -> dict[str, pd.DataFrame]:
-    """Three disjoint 3000-row blocks of the real randhie table."""
+    """Four disjoint blocks of the real randhie table (3000 rows; 1500 to score on)."""
     full = randhie()
     perm = np.random.default_rng(0).permutation(len(full))
-    blocks = [full.iloc[perm[i * 3000:(i + 1) * 3000]].reset_index(drop=True) for i in range(3)]
-    return {"train": blocks[0], "eval": blocks[1], "other": blocks[2]}
+    sizes = {"train": 3000, "validation": 1500, "eval": 1500, "other": 3000}
+    out, start = {}, 0
+    for name, n in sizes.items():
+        out[name] = full.iloc[perm[start:start + n]].reset_index(drop=True)
+        start += n
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 import json
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -11,8 +12,11 @@ from governance.policy import (
     Policy,
     PolicyViolationError,
     decide,
+    load_policy,
     parse_policy,
 )
+
+REPO = Path(__file__).resolve().parents[3]
 
 # Every optional clause switched on, with round limits.
 FULL = Policy.model_validate({
@@ -31,7 +35,7 @@ GOOD = CandidateFacts(
     reproducible_noise=False, worst_attack_auc=0.55, tpr_at_fpr={0.01: 0.02, 0.001: 0.0},
     epsilon_lb=0.4,
     disclosure={"singling_out": 0.01, "linkability": 0.0, "inference": 0.05},
-    utility_ratio=0.9, utility_ratio_ci=(0.85, 0.95), lift=0.01, subgroup_gap=0.05,
+    ratio_above_chance=0.9, ratio_above_chance_ci=(0.85, 0.95), lift=0.01, subgroup_gap=0.05,
 )
 
 
@@ -58,8 +62,8 @@ CLAUSES = [
     ("risk.max_disclosure_risk.linkability", {"disclosure": {"linkability": 0.2,
      "singling_out": 0, "inference": 0}}, {"disclosure": {"linkability": 0.1,
      "singling_out": 0, "inference": 0}}, {"disclosure": {"singling_out": 0, "inference": 0}}),
-    ("utility.min_utility_ratio", {"utility_ratio": 0.79}, {"utility_ratio": 0.8},
-     {"utility_ratio": None}),
+    ("utility.min_utility_ratio", {"ratio_above_chance": 0.79}, {"ratio_above_chance": 0.8},
+     {"ratio_above_chance": None}),
     ("utility.min_lift", {"lift": -0.02}, {"lift": 0.0}, {"lift": None}),
     ("utility.max_subgroup_gap", {"subgroup_gap": 0.11}, {"subgroup_gap": 0.1},
      {"subgroup_gap": math.nan}),
@@ -104,7 +108,8 @@ def test_unmeasured_fact_is_an_unverifiable_violation(clause, _broken, _at, miss
 
 @pytest.mark.parametrize(
     ("fact", "clause"),
-    [("worst_attack_auc", "risk.max_attack_auc"), ("utility_ratio", "utility.min_utility_ratio"),
+    [("worst_attack_auc", "risk.max_attack_auc"),
+     ("ratio_above_chance", "utility.min_utility_ratio"),
      ("disclosure.inference", "risk.max_disclosure_risk.inference"),
      ("epsilon_lb", "risk.max_epsilon_lb_ratio"), ("tpr_at_fpr", "risk.max_tpr_at_fpr")],
 )
@@ -260,7 +265,7 @@ def test_every_violation_is_returned_in_policy_order():
     # Setup
     facts = CandidateFacts(generator="bad", epsilon_spent=9.0, delta=1e-3,
                            preprocessing_private=False, reproducible_noise=True,
-                           worst_attack_auc=0.9, epsilon_lb=12.0, utility_ratio=0.1)
+                           worst_attack_auc=0.9, epsilon_lb=12.0, ratio_above_chance=0.1)
 
     # Run
     verdict = decide(FULL, facts)
@@ -278,7 +283,7 @@ def test_every_violation_is_returned_in_policy_order():
 
 def test_strict_mode_raises_with_the_full_verdict():
     # Setup
-    facts = replace(GOOD, worst_attack_auc=0.7, utility_ratio=0.5)
+    facts = replace(GOOD, worst_attack_auc=0.7, ratio_above_chance=0.5)
 
     # Run
     with pytest.raises(PolicyViolationError) as info:
@@ -315,12 +320,13 @@ def test_loaded_policy_hash_is_recorded_and_verdict_is_json_ready():
 
 def test_utility_interval_below_the_floor_is_noted_not_violated():
     # Run
-    verdict = decide(FULL, replace(GOOD, utility_ratio=0.82, utility_ratio_ci=(0.7, 0.9)))
+    verdict = decide(FULL, replace(GOOD, ratio_above_chance=0.82,
+                                   ratio_above_chance_ci=(0.7, 0.9)))
 
     # Assert
     assert verdict.eligible
-    assert verdict.notes == ("utility ratio 0.820 meets 0.8 on its point estimate, but its "
-                             "interval reaches down to 0.700",)
+    assert verdict.notes == ("utility above chance 0.820 meets 0.8 on its point estimate, but "
+                             "its interval reaches down to 0.700",)
 
 
 def test_zero_epsilon_claim_with_positive_bound_fails_the_ratio():
@@ -364,7 +370,7 @@ def test_unattributed_string_error_is_kept_as_a_note():
 @pytest.mark.parametrize(
     "change",
     [{"worst_attack_auc": "0.5"}, {"disclosure": {"linkability": {"value": 0.0}},
-     "utility_ratio_ci": (None, None)}, {"tpr_at_fpr": {"one percent": 0.0}},
+     "ratio_above_chance_ci": (None, None)}, {"tpr_at_fpr": {"one percent": 0.0}},
      {"worst_attack_auc": True}],
     ids=["text", "nested-dict", "bad-key", "bool"],
 )
@@ -375,3 +381,97 @@ def test_malformed_values_are_unverifiable_not_crashes(change):
     # Assert
     assert not verdict.eligible
     assert all(v.unverifiable for v in verdict.violations)
+
+
+# The audit's released coin: TSTR ROC AUC 0.498 against a control of 0.675 on every model.
+COIN = (0.498 - 0.5) / (0.675 - 0.5)
+
+
+@pytest.mark.parametrize("policy", [
+    Policy.model_validate({"name": "any", "utility": {"min_utility_ratio": 0.0}}),
+    Policy.model_validate({"name": "any", "utility": {"min_utility_ratio": 0.0,
+                                                      "aggregate": "median"}}),
+], ids=["min", "median"])
+def test_tstr_at_or_below_chance_is_never_eligible(policy):
+    # Setup: the raw ratio 0.498 / 0.675 = 0.738 used to pass a 0.70 floor.
+    facts = replace(GOOD, ratio_above_chance={"linear": COIN, "random_forest": COIN,
+                                              "hgb": COIN})
+
+    # Run
+    verdict = decide(policy, facts)
+
+    # Assert
+    assert not verdict.eligible
+    assert verdict.clauses == ("utility.above_chance", "utility.min_utility_ratio")
+    assert verdict.violations[0].observed == pytest.approx(-0.0114, abs=1e-4)
+    assert "at or below chance" in verdict.violations[0].message
+    assert "never eligible, whatever the policy" in verdict.violations[0].message
+
+
+def test_exactly_at_chance_is_not_eligible_even_with_a_zero_floor():
+    # Setup
+    policy = Policy.model_validate({"name": "any", "utility": {"min_utility_ratio": 0.0}})
+
+    # Run
+    verdict = decide(policy, replace(GOOD, ratio_above_chance=0.0))
+
+    # Assert
+    assert verdict.clauses == ("utility.above_chance",)
+
+
+def test_the_research_sandbox_refuses_chance_level_utility():
+    # Setup: the loosest shipped policy.
+    sandbox = load_policy(REPO / "policies" / "research-sandbox.yaml")
+
+    # Run
+    verdict = decide(sandbox, replace(GOOD, ratio_above_chance=COIN))
+
+    # Assert
+    assert "utility.above_chance" in verdict.clauses
+
+
+@pytest.mark.parametrize(
+    ("aggregate", "panel", "clauses"),
+    [("min", {"linear": 0.5, "random_forest": 0.85, "hgb": 0.9}, ("utility.min_utility_ratio",)),
+     ("median", {"linear": 0.5, "random_forest": 0.85, "hgb": 0.9}, ()),
+     ("median", {"linear": 0.5, "random_forest": 0.7, "hgb": 0.9}, ("utility.min_utility_ratio",)),
+     ("min", {"linear": -0.1, "random_forest": 0.85, "hgb": 0.9},
+      ("utility.above_chance", "utility.min_utility_ratio")),
+     ("median", {"linear": -0.1, "random_forest": 0.85, "hgb": 0.9}, ())],
+)
+def test_policy_gates_on_the_panel_min_or_median(aggregate, panel, clauses):
+    # Setup
+    policy = Policy.model_validate({"name": "p", "utility": {"min_utility_ratio": 0.8,
+                                                             "aggregate": aggregate}})
+
+    # Run
+    verdict = decide(policy, replace(GOOD, ratio_above_chance=panel))
+
+    # Assert
+    assert verdict.clauses == clauses
+    if clauses:
+        assert verdict.violations[-1].observed == pytest.approx(
+            min(panel.values()) if aggregate == "min" else sorted(panel.values())[1])
+
+
+def test_panel_lift_and_gap_use_the_worst_model():
+    # Setup: the worst lift is the smallest, the worst gap the largest.
+    facts = replace(GOOD, lift={"linear": -0.01, "hgb": 0.02},
+                    subgroup_gap={"linear": 0.02, "hgb": 0.2})
+
+    # Run
+    verdict = decide(FULL, facts)
+
+    # Assert
+    assert verdict.clauses == ("utility.min_lift", "utility.max_subgroup_gap")
+    assert [v.observed for v in verdict.violations] == [-0.01, 0.2]
+
+
+def test_a_panel_model_without_a_figure_makes_the_clause_unverifiable():
+    # Run
+    verdict = decide(FULL, replace(GOOD, ratio_above_chance={"linear": None, "hgb": 0.95}))
+
+    # Assert
+    assert verdict.clauses == ("utility.min_utility_ratio",)
+    assert verdict.violations[0].unverifiable
+    assert "panel model(s) linear gave no figure" in verdict.violations[0].message

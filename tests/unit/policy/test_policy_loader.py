@@ -114,11 +114,14 @@ def test_parse_policy_hashes_the_utf8_text():
          "empty; list the columns to check under utility.subgroups or remove max_subgroup_gap"),
         ("name: x\naccess:\n  consumers: [a, b, a]\n",
          "p.yaml line 3: access.consumers: lists 'a' more than once; list each once"),
+        ("name: x\nutility:\n  aggregate: mean\n",
+         "p.yaml line 3: utility.aggregate: expected one of 'min', 'median', got 'mean'; "
+         "did you mean 'median'?"),
     ],
     ids=["typo", "wrong-type", "below-range", "auc-range", "fpr-open-interval", "infinite",
          "quoted-number", "negative-ratio", "bad-list-item", "typo-in-list", "misplaced-key",
          "missing-required", "unknown-version", "int-is-not-bool", "budget-cross-check",
-         "gap-without-subgroups", "duplicate-list-item"],
+         "gap-without-subgroups", "duplicate-list-item", "aggregate-typo"],
 )
 def test_each_problem_is_reported_with_its_line(text, expected):
     # Run

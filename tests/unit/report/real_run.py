@@ -1,9 +1,9 @@
 """The records of one real run, stored and read back as the runner stores and reads them.
 
-A small mixed table is split into train, holdout and eval; the holdout repeats 30 train
-rows (real tables hold repeated records), so the membership audit records a duplicate
-rate. ``CandidateEvaluator`` attacks, scores and judges two ``FakeGenerator`` candidates
-under a policy that reads the ``sex`` subgroups:
+A small mixed table is split into train, holdout, validation and eval; the holdout
+repeats 30 train rows (real tables hold repeated records), so the membership audit
+records a duplicate rate. ``CandidateEvaluator`` attacks, scores and judges two
+``FakeGenerator`` candidates under a policy that reads the ``sex`` subgroups:
 
 * ``cand_audit`` publishes the training rows and claims epsilon 1: its privacy audit
   fails (the attacks' epsilon lower bound exceeds the claim);
@@ -143,8 +143,8 @@ def build_records() -> Records:
         FAILED: _row(FAILED, "ctgan", math.inf, status="failed", fit_seconds=1.5,
                      error="fit crashed: <oom>"),
     }
-    frontier, png = finish_frontier(list(rows.values()), control=evaluator.control,
-                                    policy=loaded.policy, title=f"run {RUN_ID} on ds_test")
+    frontier, png = finish_frontier(list(rows.values()), policy=loaded.policy,
+                                    title=f"run {RUN_ID} on ds_test")
     grid = [["fake", eps_text(4.0)], ["fake", eps_text(1.0)], ["ctgan", eps_text(math.inf)]]
     run_row = Run(id=RUN_ID, dataset_id="ds_test", policy_sha256=loaded.sha256,
                   task_json=task.to_json(), grid_json=json.dumps(grid), seed=7,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from governance.core.errors import InputError
-from governance.evaluation.lift.results import UtilityResult
+from governance.evaluation.lift.results import ModelScores, UtilityResult
 from governance.report import confusion_png, lift_png
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -25,19 +25,19 @@ def size(png: bytes) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def utility(records) -> UtilityResult:
-    """The good candidate's utility record."""
+def utility(records) -> ModelScores:
+    """The good candidate's reported (eval) scores of its gradient-boosting model."""
     result = records.candidates()[0].utility
     assert isinstance(result, UtilityResult)
-    return result
+    return result.eval.models["hgb"]
 
 
-def lifts_of(utility: UtilityResult, metric: str) -> dict[str, Any]:
+def lifts_of(utility: ModelScores, metric: str) -> dict[str, Any]:
     """Each scenario's lift on ``metric``, as the report hands it to ``lift_png``."""
     return {name: per_metric[metric].as_dict() for name, per_metric in utility.lifts.items()}
 
 
-def confusion_of(utility: UtilityResult, scenario: str) -> tuple[list[Any], list[list[int]]]:
+def confusion_of(utility: ModelScores, scenario: str) -> tuple[list[Any], list[list[int]]]:
     scores = utility.control if scenario == "control" else utility.scenarios[scenario]
     assert scores.confusion is not None
     return scores.confusion["labels"], scores.confusion["matrix"]

@@ -52,13 +52,22 @@ def test_report_of_real_records(records, run, candidates, png):
     assert fresh["worst_attack_auc"] < max_auc and fresh["eligible"] is True
     assert fresh["failed_privacy_audit"] is False and fresh["errors"] == {}
     frontier = doc["frontier"]
-    assert frontier["plot"]["embedded"] and frontier["pareto"] == [GOOD]
+    # The audit candidate copies train: each TSTR model is its control, utility exactly 1.
+    points = {p["candidate_id"]: p for p in frontier["points"]}
+    assert frontier["plot"]["embedded"] and GOOD in frontier["pareto"]
+    assert points[AUDIT]["utility"] == pytest.approx(1.0)
+    assert points[GOOD]["utility"] == pytest.approx(fresh["selection_ratio_above_chance"]["value"])
     assert len(frontier["points"]) == sum(c.status != "failed" for c in candidates)
-    assert doc["control"]["primary"] == pytest.approx(records.evaluator.control.primary)
+    control = records.evaluator.control
+    for m, score in control.eval.items():
+        assert doc["control"]["models"][m]["primary"] == pytest.approx(score.primary)
+        assert doc["control"]["models"][m]["validation_primary"] == pytest.approx(
+            control.validation[m].primary)
     details = doc["candidates"][0]
     assert [a["attack"] for a in details["attack"]["attacks"]] == list(DEFAULT_ATTACKS)
     subgroups = set(records.loaded.policy.utility.subgroups)
-    assert set(details["utility"]["scenarios"]["tstr"]["subgroups"]) == subgroups == {"sex"}
+    for model in details["utility"]["models"].values():
+        assert set(model["scenarios"]["tstr"]["subgroups"]) == subgroups == {"sex"}
     assert "<td>sex</td><td>female</td>" in page
     assert "TPR at 0.100% FPR: not enough samples" in page and "n/a (not enough samples)" in page
     sizes = records.evaluator.attack_sizes

@@ -18,7 +18,7 @@ from governance.attacks.suite import AuditReport
 from governance.core.types import StageError
 from governance.evaluation.fidelity.evaluate import FidelityResult
 from governance.evaluation.lift.bootstrap import Interval
-from governance.evaluation.lift.results import UtilityResult
+from governance.evaluation.lift.results import ControlScores, UtilityResult
 from governance.policy import Verdict
 from governance.report import render_run_report
 from tests.unit.report.real_run import (
@@ -303,11 +303,13 @@ def test_lifts_are_read_plainly(sections, candidates):
     read = {}
     for c in candidates[:2]:
         assert isinstance(c.utility, UtilityResult) and c.utility.task.metric is not None
-        lift = c.utility.lifts["augmented"][c.utility.task.metric]
-        read[c.id] = (expected_reading("augmented", c.utility.task.metric, lift), ci_text(lift))
+        for model, scores in c.utility.eval.models.items():
+            lift = scores.lifts["augmented"][c.utility.task.metric]
+            read[c.id, model] = (expected_reading("augmented", c.utility.task.metric, lift),
+                                 ci_text(lift))
 
     # Assert
-    for cid, (reading, interval) in read.items():
+    for (cid, _model), (reading, interval) in read.items():
         assert f'badge {reading_kind(reading)}">{reading}</span>' in sections[cid]
         assert interval in sections[cid]
 
@@ -320,11 +322,14 @@ def test_an_undefined_lift_is_said_to_be_undefined(run, candidates):
     assert isinstance(good.utility, UtilityResult)
     metric = good.utility.task.metric
     assert metric is not None
-    lifts = {**good.utility.lifts, "scarce_augmented": {
-        **good.utility.lifts["scarce_augmented"],
+    hgb = good.utility.eval.models["hgb"]
+    lifts = {**hgb.lifts, "scarce_augmented": {
+        **hgb.lifts["scarce_augmented"],
         metric: Interval(value=None, ci_low=None, ci_high=None)}}
+    scores = good.utility.eval.model_copy(update={"models": {
+        **good.utility.eval.models, "hgb": hgb.model_copy(update={"lifts": lifts})}})
     candidates[0] = good.model_copy(update={"utility": good.utility.model_copy(
-        update={"lifts": lifts})})
+        update={"eval": scores})})
 
     # Run
     text = candidate_sections(render(run, candidates[:1]), [GOOD])[GOOD]
@@ -337,17 +342,18 @@ def test_an_undefined_lift_is_said_to_be_undefined(run, candidates):
 def test_header_holds_the_run_facts_in_order(page, run):
     # Setup
     control, task = run.control, run.task
-    assert control is not None and not isinstance(control, StageError)
-    assert control.primary is not None
+    assert isinstance(control, ControlScores)
+    lin, rf, hgb = (control.eval[m] for m in ("linear", "random_forest", "hgb"))
 
     # Run
     header = section(page, "<header>", "</header>")
 
     # Assert
     facts = [run.id, run.dataset_id, run.policy_sha256,
-             f"target {task.target}, kind {task.kind}, metric {task.metric}, model "
-             f"{task.model}", f"<dd>{run.seed}</dd>", run.status.value,
-             f"{control.primary:.3f} ({task.metric}, {control.n_train} real train rows)",
+             f"target {task.target}, kind {task.kind}, metric {task.metric}",
+             f"<dd>{run.seed}</dd>", run.status.value,
+             f"linear {lin.primary:.3f}, random_forest {rf.primary:.3f}, hgb {hgb.primary:.3f} "
+             f"({task.metric} on real eval, chance 0.500; {hgb.n_train} real train rows)",
              run.requested_by, run.executor, run.created_at.isoformat(),
              run.message]
     positions = [header.index(fact) for fact in facts]
@@ -376,8 +382,9 @@ def test_tables_cover_attacks_subgroups_confusion_and_privacy(sections, candidat
     attack, utility, privacy = good.attack, good.utility, good.privacy
     assert isinstance(attack, AuditReport) and isinstance(utility, UtilityResult)
     assert privacy is not None
-    sex = utility.control.subgroups["sex"]  # the first scenario with subgroups
-    confusion = utility.scenarios["tstr"].confusion
+    hgb = utility.eval.models["hgb"]
+    sex = hgb.control.subgroups["sex"]  # the first scenario with subgroups
+    confusion = hgb.scenarios["tstr"].confusion
     assert confusion is not None
 
     # Run
@@ -395,7 +402,10 @@ def test_tables_cover_attacks_subgroups_confusion_and_privacy(sections, candidat
     assert f"<dt>mechanism</dt><dd>{html.escape(privacy.mechanism)}</dd>" in text
     assert f"<dt>epsilon spent (accountant)</dt><dd>{privacy.epsilon_spent:g}</dd>" in text
     assert f"<dt>accountant</dt><dd>{DASH}</dd>" in text  # the fake names none
-    assert "alt=\"TSTR confusion heatmap\"" in text
+    worst = min(utility.eval.models,
+                key=lambda m: utility.eval.models[m].ratio_above_chance.value)
+    assert text.count("alt=\"TSTR confusion heatmap") == 1
+    assert f"alt=\"TSTR confusion heatmap ({worst})\"" in text
     assert f"alt=\"lift chart ({utility.task.metric})\"" in text
 
 

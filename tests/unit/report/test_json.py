@@ -84,10 +84,14 @@ def test_overview_rows_hold_the_table_figures(run, candidates):
     assert (row["worst_attack_auc"], row["tpr_at_1pct_fpr"], row["epsilon_lb"]) == (
         attack.worst_auc, attack.worst_tpr_at_1pct, attack.worst_epsilon_lb)
     assert row["tpr_at_1pct_fpr_unresolved"] is False
-    assert row["utility_ratio"] == utility.utility_ratio.as_dict()
-    assert row["augmented_lift"] == utility.lifts["augmented"][utility.task.metric].as_dict()
-    assert (row["tstr_primary"], row["metric"]) == (utility.scenarios["tstr"].primary,
-                                                    utility.task.metric)
+    # Selection figure from validation, reported figures from eval, under the run's rule.
+    assert row["selection_ratio_above_chance"] == \
+        utility.validation.panel["min"].ratio_above_chance.as_dict()
+    assert row["ratio_above_chance"] == utility.eval.panel["min"].ratio_above_chance.as_dict()
+    assert row["ratio_raw"] == utility.eval.panel["min"].ratio_raw.as_dict()
+    assert row["augmented_lift"] == utility.eval.panel["min"].lift.as_dict()
+    assert row["selection_ratio_above_chance"] != row["ratio_above_chance"]
+    assert (row["aggregate"], row["metric"]) == ("min", utility.task.metric)
     assert (row["quality_score"], row["detection_auc"]) == (
         fidelity.value("quality", "score"), fidelity.value("detection", "roc_auc"))
     assert (row["epsilon_spent"], row["eligible"], row["violations"], row["errors"]) == (
@@ -168,12 +172,15 @@ def test_lift_readings_follow_the_metric_direction(run, candidates, metric):
         utility = detail["utility"]
         assert utility["metric"] == metric
         assert utility["goal"] == get_metric(metric).goal.value
-        lifts = utilities[detail["id"]].lifts
-        assert list(utility["lifts"]) == list(lifts)
-        for scenario, lift in utility["lifts"].items():
-            assert lift["primary"] == lifts[scenario][metric].as_dict()
-            assert lift["reading"] == expected_reading(scenario, metric, lifts[scenario][metric])
-            readings.append(lift["reading"])
+        for model, scores in utilities[detail["id"]].eval.models.items():
+            lifts = scores.lifts
+            shown = utility["models"][model]["lifts"]
+            assert list(shown) == list(lifts)
+            for scenario, lift in shown.items():
+                assert lift["primary"] == lifts[scenario][metric].as_dict()
+                assert lift["reading"] == expected_reading(scenario, metric,
+                                                           lifts[scenario][metric])
+                readings.append(lift["reading"])
     assert any(r != "no significant difference from the real-only control" for r in readings)
 
 
@@ -186,10 +193,11 @@ def test_the_expected_readings_are_the_records_own_words(candidates):
         assert metric is not None
 
         # Run / Assert
-        for scenario, lifts in c.utility.lifts.items():
-            sentence = lift_sentence(scenario, metric, get_metric(metric).goal,
-                                     lifts[metric], 0.95)
-            assert sentence in c.utility.summary
+        for model, scores in c.utility.eval.models.items():
+            for scenario, lifts in scores.lifts.items():
+                sentence = lift_sentence(scenario, metric, get_metric(metric).goal,
+                                         lifts[metric], 0.95, model=model)
+                assert sentence in c.utility.summary
 
 
 @pytest.mark.parametrize(("error", "missing"), [
@@ -208,7 +216,7 @@ def test_a_run_without_its_control_says_so(run, candidates, error, missing):
 
     # Assert
     assert (doc["control"]["missing"], doc["control"]["error"]) == (missing, error)
-    assert doc["control"]["primary"] is None and doc["control"]["source"] == "run"
+    assert doc["control"]["models"] == {} and doc["control"]["source"] == "run"
 
 
 @pytest.mark.parametrize(("given", "problem"), [
