@@ -142,7 +142,12 @@ class RunOptions(Record):
 
 
 class RunPublic(Record):
-    """A run's status, progress, control, frontier and (optionally) its candidates."""
+    """A run's status, progress, controls, frontier and (optionally) its candidates.
+
+    ``control`` holds the real-only control of every panel model on validation and eval
+    (``ControlScores``), or a ``StageError`` when it failed or was recorded in the
+    one-model format.
+    """
 
     id: str
     dataset_id: str
