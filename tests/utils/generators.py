@@ -20,6 +20,7 @@ import pandas as pd
 from governance.datasets.encoding import PublicEncoder
 from governance.datasets.schema import Schema
 from governance.generators.base import Generator, PrivacySpend
+from governance.generators.privacy.zcdp import cdp_eps, cdp_rho
 from governance.generators.registry import register_generator, unregister_generator
 
 
@@ -34,9 +35,15 @@ class GaussianStandIn(Generator):
     name: ClassVar[str] = "gaussian_standin"
     differentially_private: ClassVar[bool] = True
     accepts_infinite_epsilon: ClassVar[bool] = False
+    # Its claim is stated in zCDP terms, so the server's recomputation (privacy.verify)
+    # can check the record's arithmetic; that says nothing of a mechanism it lacks.
+    accounting: ClassVar[str | None] = "zcdp"
+    mechanism: ClassVar[str] = "Gaussian stand-in (claims epsilon; not private)"
 
-    def __init__(self, *, epsilon: float = 1.0, delta: float = 1e-5, seed: int = 0) -> None:
+    def __init__(self, *, epsilon: float = 1.0, delta: float = 1e-5, seed: int = 0,
+                 reproducible_noise: bool = False) -> None:
         self.epsilon, self.delta, self.seed = epsilon, delta, seed
+        self.reproducible_noise = reproducible_noise  # it draws no privacy noise at all
         self._encoder: PublicEncoder | None = None
         self._mean: np.ndarray | None = None
         self._cov: np.ndarray | None = None
@@ -57,9 +64,11 @@ class GaussianStandIn(Generator):
         """The claimed epsilon (this stand-in spends none: it is not private)."""
         if not self.fitted:
             raise RuntimeError("call fit() before privacy()")
-        return PrivacySpend(epsilon_target=self.epsilon, epsilon_spent=self.epsilon,
+        rho = cdp_rho(self.epsilon, self.delta)
+        return PrivacySpend(epsilon_target=self.epsilon, epsilon_spent=cdp_eps(rho, self.delta),
                             delta=self.delta, accountant="claimed by a test stand-in",
-                            mechanism="Gaussian stand-in (claims epsilon; not private)")
+                            mechanism=self.mechanism, rho=rho,
+                            reproducible_noise=self.reproducible_noise)
 
     def _sample(self, n: int) -> pd.DataFrame:
         assert self._encoder is not None and self._mean is not None and self._cov is not None
