@@ -72,7 +72,8 @@ class RiskPolicy(_Section):
     )
     max_delta: float = Field(
         1e-5, ge=0, lt=1, strict=True, allow_inf_nan=False,
-        description="Largest delta per candidate, in [0, 1).")
+        description="Largest delta per candidate, in [0, 1). Runs train with "
+        "min(max_delta, 1/(10 n)) for n training rows, and say so when max_delta is larger.")
     max_total_epsilon: float = Field(
         40.0, gt=0, validate_default=True, strict=True, allow_inf_nan=False,
         description="Privacy budget per source dataset across all runs (the ledger's limit); "

@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
+from governance.core.delta import delta_warning
 from governance.core.errors import BudgetExceededError, InputError
 from governance.datasets.schema import Schema, conform
 from governance.generators.base import Generator, PrivacySpend
@@ -131,8 +132,9 @@ class MarginalGenerator(Generator):
             "privacy unit: one record added or removed (unbounded DP)",
             *noise_notes(self.reproducible_noise),
         ]
-        if self.delta > 1 / n:
-            notes.append(f"delta {self.delta:g} exceeds 1/n = {1 / n:.3g}; use delta << 1/n")
+        warning = delta_warning(self.delta, n)
+        if warning is not None:
+            notes.append(warning)
         return PrivacySpend(
             epsilon_target=self.epsilon, epsilon_spent=spent, delta=self.delta,
             mechanism=self.mechanism, accountant=ACCOUNTANT, preprocessing=prep,

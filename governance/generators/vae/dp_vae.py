@@ -33,6 +33,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from governance.core.delta import delta_warning
 from governance.core.errors import BudgetExceededError, DatasetError, InputError
 from governance.datasets.encoding import PublicEncoder
 from governance.datasets.private_domain import (
@@ -300,8 +301,9 @@ class DPVAEGenerator(Generator):
                 f"preprocessing {pre_eps:g} (delta {pre_delta:g}), basic composition")
         if calibration.fallback_reason:
             notes.append(calibration.fallback_reason)
-        if self.delta > 1 / n:
-            notes.append(f"delta {self.delta:g} exceeds 1/n = {1 / n:.3g}; use delta << 1/n")
+        warning = delta_warning(self.delta, n)
+        if warning is not None:
+            notes.append(warning)
         notes.extend(noise_notes(self.reproducible_noise))
         return PrivacySpend(
             epsilon_target=self.epsilon, epsilon_spent=spent + pre_eps,

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from governance.core.delta import delta_warning, run_delta
 from governance.core.errors import (
     BudgetExceededError,
     ConflictError,
@@ -100,6 +101,20 @@ class _Context:
     spec: ExecutorSpec | None = None  # the configured executor (None: one was injected)
     owner: str = ""  # this execution's lease owner id
     beat: Heartbeat | None = None  # renews the lease; ``lost`` when another took the run
+
+    @property
+    def n_train(self) -> int:
+        """Rows of the train split (what delta is sized against)."""
+        assert self.splits is not None
+        return len(self.splits.train)
+
+    @property
+    def delta_note(self) -> str | None:
+        """Why the policy's delta limit is too large for this table, or None."""
+        warning = delta_warning(self.policy.policy.risk.max_delta, self.n_train)
+        if warning is None:
+            return None
+        return f"policy risk.max_delta: {warning}; trained with delta {_delta(self):g}"
 
     @property
     def executor_note(self) -> str:
@@ -265,7 +280,7 @@ def _plan(ctx: _Context) -> tuple[list[GenerationTask], list[Candidate]]:
             ctx.finished += 2
         else:
             tasks.append(GenerationTask(
-                key=key, generator=gen, epsilon=eps, delta=ctx.policy.policy.risk.max_delta,
+                key=key, generator=gen, epsilon=eps, delta=_delta(ctx),
                 seed=seed, n_synthetic=n_synthetic, schema_yaml=ctx.dataset.schema_yaml,
                 train=ctx.splits.train, options=_options(ctx, gen)))
     return tasks, resumed
@@ -352,12 +367,15 @@ def _finish(ctx: _Context) -> Run:
         run.message = f"{evaluated} of {len(cands)} candidates evaluated"
         if ctx.spec is not None and ctx.spec.insecure:
             run.message += f"; trained on {ctx.executor_note}"
+        if ctx.delta_note is not None:
+            run.message += f"; {ctx.delta_note}"
         session.add(run)
         release_reservations(session, run_id=run.id, reason="the run finished")
         append_event(session=session, kind="run.finished", actor="runner", subject=run.id,
                      payload={"candidates": [c.id for c in cands], "plot_sha256": run.plot_sha256,
                               "pareto": frontier.pareto, "control": control.as_dict(),
-                              "executor": ctx.executor_note})
+                              "executor": ctx.executor_note, "delta": _delta(ctx),
+                              "delta_warning": ctx.delta_note})
     emit_run_event(ctx.gov, run.id, "COMPLETE")
     ctx.finished = ctx.units
     if ctx.progress is not None:
@@ -398,12 +416,17 @@ def _failed(gov: Governance, run_id: str, owner: str, exc: Exception) -> None:
     emit_run_event(gov, run_id, "FAIL")
 
 
+def _delta(ctx: _Context) -> float:
+    """The delta candidates train with: ``min(risk.max_delta, 1/(10 n))``."""
+    return run_delta(ctx.policy.policy.risk.max_delta, ctx.n_train)
+
+
 def _factory(ctx: _Context, cand: Candidate) -> Callable[[int], Generator]:
     """Fresh generators with a candidate's settings, for shadow-model attacks."""
     assert ctx.options is not None
     eps = math.inf if cand.epsilon_target is None else cand.epsilon_target
     opts = _options(ctx, cand.generator)
-    delta = ctx.policy.policy.risk.max_delta
+    delta = _delta(ctx)
     return lambda seed: create_generator(cand.generator, epsilon=eps, delta=delta, seed=seed,
                                          **opts)
 
@@ -469,6 +492,8 @@ def _privacy_of(ctx: _Context, out: GenerationOutput, eps: float) -> PrivacySpen
         privacy = privacy.model_copy(update={
             "notes": (*privacy.notes, DATA_DERIVED_NOTE),
             "preprocessing": "data-derived schema (NOT private)"})
+    if ctx.delta_note is not None and math.isfinite(eps):
+        privacy = privacy.model_copy(update={"notes": (*privacy.notes, ctx.delta_note)})
     return privacy
 
 

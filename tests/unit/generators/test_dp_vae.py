@@ -118,7 +118,7 @@ def test_delta_above_one_over_n_is_noted():
     # Run
     spend = gen.fit(small, MIXED_SCHEMA).privacy()
     # Assert
-    assert any("exceeds 1/n" in note for note in spend.notes)
+    assert any("exceeds 1/(10 n)" in note for note in spend.notes)
 
 
 def test_unfitted_generator_refuses_to_report():
