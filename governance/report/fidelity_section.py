@@ -31,7 +31,7 @@ def _quality(e: dict[str, Any]) -> list[Html]:
     pairs = as_list(e.get("pair_trends"))
     out = [kv([("overall quality score (0-1)", e.get("score")),
                ("column shapes", e.get("column_shapes")),
-               ("column pair trends", e.get("column_pair_trends")),
+               ("column pair trends", _pair_trends(e, len(pairs))),
                ("pairs scored", f"{e.get('pairs_scored')} of {len(pairs)} (SDMetrics scores a "
                                 "pair only when its real correlation or association passes "
                                 "its threshold)")])]
@@ -41,6 +41,16 @@ def _quality(e: dict[str, Any]) -> list[Html]:
             [col, as_dict(s).get("metric"), as_dict(s).get("score"),
              as_dict(s).get("error") or ""] for col, s in shapes.items()]))
     return out
+
+
+def _pair_trends(e: dict[str, Any], n_pairs: int) -> str:
+    """The Column Pair Trends score with the pairs it averages out of the pairs possible."""
+    coverage = as_dict(e.get("column_pair_trends_coverage"))
+    scored, possible = coverage.get("scored"), coverage.get("possible", n_pairs)
+    if scored is None:  # a record from before the coverage was stored
+        return f"{fmt(e.get('column_pair_trends'))} (coverage not recorded)"
+    return (f"{fmt(e.get('column_pair_trends'))} over {scored} of {possible} column pairs "
+            "(the pairs SDMetrics scores)")
 
 
 def _detection(e: dict[str, Any]) -> list[Html]:

@@ -91,6 +91,11 @@ def quality_report(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema, 
                    engine: str = "native") -> dict[str, Any]:
     """The SDMetrics quality report, flattened into plain values.
 
+    ``column_pair_trends`` averages only the pairs SDMetrics scores (real correlation or
+    association past its threshold, both sides defined); ``column_pair_trends_coverage``
+    says how many of the schema's column pairs that is, so a high score over a few pairs
+    is not read as a score over all of them.
+
     ``engine="native"`` computes it with ``governance.evaluation.fidelity.quality_native`` (the same
     definitions and figures, in a fraction of the time) and falls back to SDMetrics for
     inputs that module does not cover; ``engine="sdmetrics"`` always runs SDMetrics.
@@ -100,7 +105,8 @@ def quality_report(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema, 
         score, error}}, "pair_trends": [{columns, metric, score, real_correlation,
         synthetic_correlation, real_association, meets_threshold, error}],
         "pair_trends_by_column": {column: mean of its scored pairs}, "pairs_scored",
-        "real_correlation_threshold", "real_association_threshold", "engine"}``.
+        "column_pair_trends_coverage": {"scored", "possible"}, "real_correlation_threshold",
+        "real_association_threshold", "engine"}``.
 
     Raises:
         ValueError: for an unknown engine.
@@ -139,6 +145,7 @@ def quality_report(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema, 
         "pair_trends_by_column": {k: (sum(v) / len(v) if v else None)
                                   for k, v in by_column.items()},
         "pairs_scored": sum(p["score"] is not None for p in pairs),
+        "column_pair_trends_coverage": {"scored": len(pair_scores), "possible": len(pairs)},
         "real_correlation_threshold": float(thresholds[0]),
         "real_association_threshold": float(thresholds[1]),
         "engine": used,
