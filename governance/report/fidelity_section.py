@@ -57,7 +57,9 @@ def _detection(e: dict[str, Any]) -> list[Html]:
     folds = ", ".join(str(fmt(a)) for a in as_list(e.get("fold_aucs")))
     return [kv([("real-vs-synthetic classifier ROC AUC (0.5 = indistinguishable)",
                  e.get("roc_auc")),
-                ("SDMetrics detection score (1 = indistinguishable)", e.get("sdmetrics_score")),
+                ("detection score 1 - (2 max(AUC, 0.5) - 1), SDMetrics' formula on the "
+                 "boosted classifier (1 = indistinguishable)",
+                 e.get("boosted_detection_score", e.get("sdmetrics_score"))),
                 ("cross-validation folds", e.get("folds")), ("per-fold AUC", folds)])]
 
 

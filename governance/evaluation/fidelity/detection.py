@@ -5,8 +5,11 @@ Notes:
     metrics): real rows are labelled 0 and synthetic rows 1, a HistGradientBoosting
     model is fitted with stratified k-fold cross-validation and the ROC AUC of the
     pooled out-of-fold scores is reported. 0.5 means indistinguishable, 1 trivially
-    separable. Values below 0.5 are noise around 0.5. ``sdmetrics_score`` is SDMetrics'
-    convention ``1 - (2 max(AUC, 0.5) - 1)`` (1 = indistinguishable).
+    separable. Values below 0.5 are noise around 0.5. ``boosted_detection_score`` is
+    SDMetrics' detection convention ``1 - (2 max(AUC, 0.5) - 1)`` (1 = indistinguishable)
+    applied to this boosted classifier's AUC; it is not SDMetrics' LogisticDetection,
+    which fits a logistic regression and so can score the same data differently. Records
+    written before the rename call it ``sdmetrics_score`` (read back under the new name).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ def detection_auc(
     """Cross-validated ROC AUC of a real-vs-synthetic classifier on all schema columns.
 
     Returns:
-        ``{"roc_auc", "sdmetrics_score", "fold_aucs", "folds", "model"}``.
+        ``{"roc_auc", "boosted_detection_score", "fold_aucs", "folds", "model"}``.
     """
     # Deferred import: scikit-learn is heavy; loaded when a model is fitted.
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -57,7 +60,7 @@ def detection_auc(
             scores[test_rows] = model.predict_proba(x[test_rows])[:, 1]
             fold_aucs.append(_auc(y[test_rows], scores[test_rows]))
     auc = _auc(y, scores)
-    return {"roc_auc": auc, "sdmetrics_score": 1.0 - (2.0 * max(auc, 0.5) - 1.0),
+    return {"roc_auc": auc, "boosted_detection_score": 1.0 - (2.0 * max(auc, 0.5) - 1.0),
             "fold_aucs": fold_aucs, "folds": folds,
             "model": {"name": "hgb", **DETECTION_HYPERPARAMETERS}}
 

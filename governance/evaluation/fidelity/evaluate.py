@@ -29,6 +29,9 @@ from governance.evaluation.fidelity.manifold import manifold_precision_recall
 from governance.evaluation.fidelity.quality import quality_report
 from governance.evaluation.fidelity.tails import tail_checks
 
+#: Value keys stored under an older name, read back under the current one.
+RENAMED = {"sdmetrics_score": "boosted_detection_score"}
+
 
 class FidelityEntry(Record):
     """One sub-metric: its values, the rows it used, or the error that stopped it.
@@ -53,8 +56,8 @@ class FidelityEntry(Record):
     def _gather(cls, data: Any) -> Any:
         if isinstance(data, dict) and "values" not in data:
             fixed = {"name", "rows_used", "error"}
-            return {**{k: data[k] for k in fixed if k in data},
-                    "values": {k: v for k, v in data.items() if k not in fixed}}
+            values = {RENAMED.get(k, k): v for k, v in data.items() if k not in fixed}
+            return {**{k: data[k] for k in fixed if k in data}, "values": values}
         return data
 
 

@@ -34,7 +34,7 @@ def test_detection_separates_noise_but_not_a_fresh_real_sample(same, noisy) -> N
     # Assert
     assert noisy.value("detection", "roc_auc") > 0.9
     assert same.value("detection", "roc_auc") == pytest.approx(0.5, abs=0.06)
-    assert same.value("detection", "sdmetrics_score") > 0.85
+    assert same.value("detection", "boosted_detection_score") > 0.85
     assert len(same.value("detection", "fold_aucs")) == 2
 
 
@@ -219,3 +219,15 @@ def test_input_checks(mixed_splits) -> None:
     with pytest.raises(InputError, match="at least 10"):
         evaluate_fidelity(real=mixed_splits["eval"], synthetic=mixed_splits["other"],
                           schema=MIXED_SCHEMA, max_rows=5)
+
+
+def test_a_record_with_the_old_detection_score_name_reads_under_the_new_one(same) -> None:
+    # Setup: a stored record as written before the rename
+    stored = json.loads(same.to_json())
+    stored["detection"]["sdmetrics_score"] = stored["detection"].pop("boosted_detection_score")
+    # Run
+    old = FidelityResult.model_validate(stored)
+    # Assert
+    assert "sdmetrics_score" not in old.entries["detection"].values
+    assert old.value("detection", "boosted_detection_score") == pytest.approx(
+        same.value("detection", "boosted_detection_score"))
