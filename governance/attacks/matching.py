@@ -63,6 +63,18 @@ def duplicate_rate(
     return float(mask.mean()) if mask.size else 0.0
 
 
+def auc_ceiling(rate: float) -> float:
+    """The highest membership AUC the real data allows: ``1 - rate / 2``.
+
+    A non-member equal to a train row scores like that member under any attack, so at
+    best those pairs tie (half credit): ``rate`` of the non-members cost ``rate / 2``.
+
+    >>> round(auc_ceiling(0.216), 6)
+    0.892
+    """
+    return 1.0 - rate / 2.0
+
+
 def _keys(data: pd.DataFrame | np.ndarray, schema: Schema | None) -> np.ndarray:
     if isinstance(data, pd.DataFrame):
         if schema is None:

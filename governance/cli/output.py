@@ -93,9 +93,9 @@ def print_run(view: RunPublic) -> None:
     dup = next((c.summary.duplicate_rate for c in view.candidates or []
                 if c.summary.duplicate_rate is not None), None)
     if rows and dup:
-        out.print(f"note: {dup:.1%} of the attacked non-member rows have an exact duplicate "
-                  "among the members; no membership attack can separate those rows, which "
-                  "caps every attack's AUC.")
+        out.print(f"note: {dup:.1%} of the attacked non-member rows equal a row of the train "
+                  "split; no membership attack can separate those rows, so no attack's AUC "
+                  f"can exceed {1 - dup / 2:.3f} (1 - rate / 2).")
 
 
 def _controls(view: RunPublic) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from governance.attacks.matching import auc_ceiling
 from governance.attacks.results import HIGH_DUPLICATE_RATE
 from governance.attacks.suite import AuditReport
 from governance.evaluation.fidelity.evaluate import FidelityResult
@@ -60,9 +61,10 @@ def attack_notes(attack: AttackOutcome | None) -> list[str]:
         strength = ("weak evidence" if dup >= HIGH_DUPLICATE_RATE
                     else "somewhat weaker evidence")
         notes.append(
-            f"{_pct(dup)} of the non-member rows exactly duplicate a member row in the real "
-            "data. No attack can tell such a pair apart, so this caps what the distance "
-            "attacks (dcr, dcr_diff, nndr, exact_match) can show: their AUC, TPR and "
+            f"{_pct(dup)} of the non-member rows exactly equal a row of the train split. No "
+            "attack can tell such a row from a member, so no attack's AUC can exceed "
+            f"{auc_ceiling(dup):.3f} (1 - rate / 2) on this data, and the distance "
+            "attacks (dcr, dcr_diff, nndr, exact_match) show even less: their AUC, TPR and "
             f"epsilon lower bound understate a memorising generator, and a near-chance AUC "
             f"is {strength} of privacy.")
     unresolved: dict[str, list[str]] = {}

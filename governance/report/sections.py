@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from governance.attacks.matching import auc_ceiling
 from governance.report.fidelity_section import fidelity_section
 from governance.report.markup import (
     DASH,
@@ -94,6 +95,14 @@ def _ci(pair: Any) -> Html:
     return Html(f"[{values[0]:.3f}, {values[1]:.3f}]")
 
 
+def _ceiling(attack: dict[str, Any]) -> Html:
+    """``1 - duplicate rate / 2``: no attack can beat it on this data (a dash if unknown)."""
+    rate = attack.get("duplicate_rate")
+    if not isinstance(rate, int | float) or isinstance(rate, bool):
+        return fmt(None)
+    return fmt(auc_ceiling(float(rate)))
+
+
 def attack_section(attack: dict[str, Any]) -> Html:
     """Worst case over the attacks, the audit outcome and one row per attack."""
     head = tag("h3", "Membership-inference attacks")
@@ -112,8 +121,9 @@ def attack_section(attack: dict[str, Any]) -> Html:
         ("worst TPR at 1% FPR", attack.get("worst_tpr_at_1pct")),
         ("worst empirical epsilon lower bound", attack.get("worst_epsilon_lb")),
         ("claimed epsilon", fmt_eps(attack.get("claimed_epsilon"))),
-        ("real duplicate rate (non-members duplicating a member)",
+        ("real duplicate rate (non-members equal to a train row)",
          fmt_pct(attack.get("duplicate_rate"))),
+        ("attack AUC ceiling the real data allows (1 - rate / 2)", _ceiling(attack)),
     ]))
     rows = []
     for a in attack.get("attacks", []):

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from governance.attacks.disclosure import disclosure_risks
+from governance.attacks.matching import auc_ceiling, duplicate_rate
 from governance.attacks.membership.shadow import ShadowAttack
 from governance.attacks.suite import AuditReport, run_membership_audit
 from governance.core.types import StageError
@@ -59,7 +60,7 @@ class Evaluation:
         a = self.attack
         return {"worst_auc": a.worst_auc, "worst_epsilon_lb": a.worst_epsilon_lb,
                 "worst_tpr_at_1pct": a.worst_tpr_at_1pct, "duplicate_rate": a.duplicate_rate,
-                "failed_audit": a.failed_audit}
+                "auc_ceiling": auc_ceiling(a.duplicate_rate), "failed_audit": a.failed_audit}
 
     def utility_summary(self, metric: str | None) -> dict[str, Any]:
         """The utility figures the ``candidate.evaluated`` event carries."""
@@ -87,6 +88,9 @@ class CandidateEvaluator:
         self.reference = holdout.iloc[n:].reset_index(drop=True)
         self.attack_sizes = {"members": n, "nonmembers": n, "reference": len(self.reference),
                              "train": len(splits.train), "holdout": len(splits.holdout)}
+        # Against the whole train split, not the member sample: a non-member equal to any
+        # train row is indistinguishable from a member (the sample understated this).
+        self.duplicate_rate = duplicate_rate(self.nonmembers, splits.train, schema)
         self.lift = LiftEvaluator(train=splits.train, validation=splits.validation,
                                   eval=splits.eval, schema=schema, task=self.task, seed=seed,
                                   subgroups=tuple(self.policy.utility.subgroups),
@@ -140,7 +144,8 @@ class CandidateEvaluator:
                 claimed_epsilon=privacy.epsilon_spent, shadow=shadow)
         except Exception as exc:  # a failed stage is recorded, never fatal
             return stage_error(exc)
-        extra: dict[str, Any] = {"sizes": self.attack_sizes}
+        extra: dict[str, Any] = {"sizes": self.attack_sizes,
+                                 "duplicate_rate": self.duplicate_rate}
         if self.policy.risk.max_disclosure_risk is not None:
             try:
                 d = disclosure_risks(ori=self.members, syn=synthetic, control=self.nonmembers,
