@@ -147,7 +147,7 @@ def part(name: str, rows: int, sd_rows: int, repeat: int) -> dict[str, Any]:
 
         def audit() -> dict[str, Any]:
             report = run_membership_audit(schema=schema, attacks=attacks, **frames)
-            return {a: {"auc": round(r.auc, 4), "epsilon_lb": round(r.epsilon_lb, 3),
+            return {a: {"auc": round(r.auc, 4), "epsilon_estimate": round(r.epsilon_estimate, 3),
                         "tpr_at_1pct": r.tpr_at_1pct, "subsampled": r.subsampled}
                     for a, r in report.results.items()} | {
                         "duplicate_rate": round(report.duplicate_rate, 4)}

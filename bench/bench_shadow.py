@@ -56,11 +56,11 @@ def run(name: str, rows: int, targets: int, shadows: int) -> dict[str, Any]:
         "load1": round(os.getloadavg()[0], 2),
         "claimed_epsilon": gen.privacy().as_dict()["epsilon_spent"],
         "candidate_auc": round(res.candidate.auc, 3),
-        "candidate_epsilon_lb": round(res.candidate.epsilon_lb, 3),
+        "candidate_epsilon_estimate": round(res.candidate.epsilon_estimate, 3),
         "candidate_max_resolvable_eps": round(res.max_resolvable_epsilon["candidate"], 3),
         "shadow_runs_auc": round(res.shadow_runs.auc, 3),
         "shadow_runs_tpr_at_1pct": res.shadow_runs.tpr_at_1pct,
-        "shadow_runs_epsilon_lb": round(res.shadow_runs.epsilon_lb, 3),
+        "shadow_runs_epsilon_estimate": round(res.shadow_runs.epsilon_estimate, 3),
         "shadow_runs_max_resolvable_eps": round(res.max_resolvable_epsilon["shadow_runs"], 3),
         "per_target": [(t.role, round(t.score, 2), round(t.validation_auc, 2))
                        for t in res.targets],

@@ -39,7 +39,7 @@ from governance.attacks.neighbors import (
     nearest_neighbours,
 )
 from governance.attacks.results import MembershipResult, score_membership
-from governance.attacks.stats.epsilon import EpsilonAudit, empirical_epsilon_lb, epsilon_from_rates
+from governance.attacks.stats.epsilon import EpsilonAudit, epsilon_from_rates, half_split_epsilon
 from governance.attacks.stats.roc import (
     clopper_pearson,
     membership_advantage,
@@ -73,7 +73,7 @@ __all__ = [
     "density_columns",
     "disclosure_risks",
     "duplicate_rate",
-    "empirical_epsilon_lb",
+    "half_split_epsilon",
     "encode_for_distance",
     "epsilon_from_rates",
     "exact_match_mask",

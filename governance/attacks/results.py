@@ -12,11 +12,12 @@ import warnings as pywarnings
 from typing import Any
 
 import numpy as np
+from pydantic import model_validator
 
-from governance.attacks.stats.epsilon import EpsilonAudit, empirical_epsilon_lb
+from governance.attacks.stats.epsilon import EpsilonAudit, half_split_epsilon
 from governance.attacks.stats.roc import membership_advantage, null_auc_se, roc_auc, tpr_at_fpr
 from governance.core.errors import UntrustedSignalWarning
-from governance.core.types import Record
+from governance.core.types import Record, rename_keys
 
 HIGH_DUPLICATE_RATE = 0.05
 NOISE_SE = 2.0
@@ -31,8 +32,8 @@ class MembershipResult(Record):
     tpr_at_01pct: float | None
     tpr_notes: tuple[str, ...]
     advantage: float
-    epsilon_lb: float
-    epsilon_lb_detail: EpsilonAudit
+    epsilon_estimate: float
+    epsilon_detail: EpsilonAudit
     n_members: int
     n_nonmembers: int
     n_synthetic: int
@@ -44,6 +45,12 @@ class MembershipResult(Record):
     warnings: tuple[str, ...]
     auc_null_se: float
     n_reference: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: Any) -> Any:
+        return rename_keys(data, {"epsilon_lb": "epsilon_estimate",
+                                  "epsilon_lb_detail": "epsilon_detail"})
 
     @property
     def trusted(self) -> bool:
@@ -67,7 +74,7 @@ def score_membership(
     n_reference: int | None = None,
     warn: bool = False,
 ) -> MembershipResult:
-    """Compute AUC, TPR at 1 % and 0.1 % FPR, advantage and the epsilon lower bound.
+    """Compute AUC, TPR at 1 % and 0.1 % FPR, advantage and the attack's epsilon estimate.
 
     Args:
         attack: the attack's name.
@@ -77,8 +84,8 @@ def score_membership(
         duplicate_rate: fraction of non-members that exactly duplicate a member.
         exact_match_members: fraction of members with an exact copy in the synthetic data.
         exact_match_nonmembers: the same for non-members.
-        delta: delta of the epsilon bound.
-        seed: seeds the half split of the epsilon bound.
+        delta: delta of the epsilon estimate.
+        seed: seeds the half split of the epsilon estimate.
         subsampled: what was subsampled and how much, or ``None``.
         notes: attack-specific notes to keep.
         n_reference: rows of the real reference sample, for attacks that use one.
@@ -91,7 +98,7 @@ def score_membership(
     tpr1, why1 = tpr_at_fpr(pos, neg, 0.01)
     tpr01, why01 = tpr_at_fpr(pos, neg, 0.001)
     tpr_notes = tuple(w for w in (why1, why01) if w)
-    audit = empirical_epsilon_lb(pos, neg, delta=delta, seed=seed)
+    audit = half_split_epsilon(pos, neg, delta=delta, seed=seed)
     all_notes = list(notes)
     alerts = [f"{attack}: {w}; the metric could not be resolved" for w in tpr_notes]
     near_chance = abs(auc - 0.5) < NOISE_SE * se
@@ -113,15 +120,15 @@ def score_membership(
         )
     all_notes.append(
         "advantage is maximised over thresholds on the same scores (in-sample); the "
-        "epsilon bound picks its threshold on one half and counts on the other"
+        "epsilon estimate picks its threshold on one half and counts on the other"
     )
     if warn:
         for alert in alerts:
             pywarnings.warn(alert, UntrustedSignalWarning, stacklevel=2)
     return MembershipResult(
         attack=attack, auc=auc, tpr_at_1pct=tpr1, tpr_at_01pct=tpr01, tpr_notes=tpr_notes,
-        advantage=membership_advantage(pos, neg), epsilon_lb=audit.epsilon_lb,
-        epsilon_lb_detail=audit, n_members=int(pos.size),
+        advantage=membership_advantage(pos, neg), epsilon_estimate=audit.epsilon_estimate,
+        epsilon_detail=audit, n_members=int(pos.size),
         n_nonmembers=int(neg.size), n_synthetic=int(n_synthetic),
         duplicate_rate=float(duplicate_rate), exact_match_members=float(exact_match_members),
         exact_match_nonmembers=float(exact_match_nonmembers), subsampled=subsampled,

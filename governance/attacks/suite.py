@@ -1,16 +1,21 @@
 """Run the membership-attack suite on one candidate and judge it against its claim.
 
 ``run_membership_audit`` checks the inputs once, shares the expensive nearest-neighbour
-searches between attacks, and reports the worst case over attacks. An empirical epsilon
-lower bound above the candidate's claimed epsilon is a failed privacy audit.
+searches between attacks, and reports the worst case over attacks. The candidate's
+empirical epsilon estimate is ``empirical_epsilon`` over the attacks' held-out counts:
+Clopper-Pearson intervals at ``alpha / k`` for ``k`` attacks (Bonferroni), so the worst
+of ``k`` attacks is not read at 95 % each. It is an estimate, not a lower bound on the
+mechanism's epsilon; an estimate above the claimed epsilon is a failed privacy audit.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 import pandas as pd
+from pydantic import model_validator
 
 from governance.attacks.data import AttackData
 from governance.attacks.disclosure import DisclosureReport
@@ -24,8 +29,13 @@ from governance.attacks.membership.distance import (
 )
 from governance.attacks.membership.shadow import ShadowAttack, ShadowResult
 from governance.attacks.results import MembershipResult
+from governance.attacks.stats.empirical_epsilon import (
+    AttackCounts,
+    EmpiricalEpsilon,
+    empirical_epsilon,
+)
 from governance.core.errors import InputError
-from governance.core.types import InfFloat, Record, StageError
+from governance.core.types import InfFloat, Record, StageError, rename_keys
 from governance.datasets.schema import Schema
 
 ATTACKS: dict[str, type[MembershipAttack]] = {
@@ -33,6 +43,7 @@ ATTACKS: dict[str, type[MembershipAttack]] = {
     for cls in (DCRAttack, DCRDiffAttack, NNDRAttack, ExactMatchAttack, DomiasAttack)
 }
 DEFAULT_ATTACKS = ("dcr", "dcr_diff", "nndr", "domias")
+ALPHA = 0.05  # family-wise error level of the epsilon estimate across the attacks
 
 
 class AuditReport(Record):
@@ -45,7 +56,8 @@ class AuditReport(Record):
 
     results: dict[str, MembershipResult]
     worst_auc: float
-    worst_epsilon_lb: float
+    epsilon_estimate: float
+    epsilon_estimate_detail: EmpiricalEpsilon | None = None
     worst_tpr_at_1pct: float | None
     duplicate_rate: float
     claimed_epsilon: InfFloat
@@ -56,6 +68,11 @@ class AuditReport(Record):
     disclosure: dict[str, float] | None = None
     disclosure_detail: DisclosureReport | StageError | None = None
     sizes: dict[str, int] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: Any) -> Any:
+        return rename_keys(data, {"worst_epsilon_lb": "epsilon_estimate"})
 
 
 def run_membership_audit(
@@ -81,9 +98,9 @@ def run_membership_audit(
         schema: the public-domain schema.
         reference: further holdout rows, disjoint from ``nonmembers``; attacks that need
             one (``dcr_diff``, ``domias``) are skipped, with a reason, without it.
-        seed: seeds the epsilon bound's half splits.
+        seed: seeds the epsilon estimate's half splits.
         attacks: names from ``ATTACKS``.
-        delta: delta of the claimed guarantee and of the epsilon bound.
+        delta: delta of the claimed guarantee and of the epsilon estimate.
         claimed_epsilon: the epsilon the candidate's accountant reported.
         warn: also emit sanity warnings as ``UntrustedSignalWarning``.
         shadow: an unevaluated ``ShadowAttack`` on the same candidate (policies with
@@ -92,7 +109,8 @@ def run_membership_audit(
             the worst-case figures and the audit verdict include them.
 
     Returns:
-        The report; ``failed_audit`` is True when the worst epsilon lower bound exceeds
+        The report; ``failed_audit`` is True when the empirical epsilon estimate
+        (Bonferroni-corrected across the attacks, family-wise alpha ``ALPHA``) exceeds
         ``claimed_epsilon``.
 
     Raises:
@@ -134,28 +152,46 @@ def run_membership_audit(
         shadow_result = shadow.evaluate().results()
         results["shadow"] = shadow_result.candidate
         results["shadow_runs"] = shadow_result.shadow_runs
-    report = _report(results, data.duplicate_rate(), claimed_epsilon, reasons, started)
+    report = _report(results, data.duplicate_rate(), claimed_epsilon, reasons, started, delta)
     return report.model_copy(update={"shadow": shadow_result})
+
+
+def candidate_epsilon(results: dict[str, MembershipResult], *, delta: float,
+                      alpha: float = ALPHA) -> EmpiricalEpsilon:
+    """The candidate's empirical epsilon estimate over its attacks' held-out counts.
+
+    Each attack contributes the confusion counts its half-split threshold gives on the
+    held-out half; ``empirical_epsilon`` reads them at ``1 - alpha / k`` (Bonferroni).
+    """
+    counts = [AttackCounts(name=n, tp=r.epsilon_detail.tp,
+                           n_members=r.epsilon_detail.tp + r.epsilon_detail.fn,
+                           fp=r.epsilon_detail.fp,
+                           n_nonmembers=r.epsilon_detail.fp + r.epsilon_detail.tn)
+              for n, r in results.items()]
+    return empirical_epsilon(counts, delta=delta, alpha=alpha)
 
 
 def _report(
     results: dict[str, MembershipResult], duplicate_rate: float, claimed: float,
-    reasons: list[str], started: float,
+    reasons: list[str], started: float, delta: float,
 ) -> AuditReport:
     if not results:
         raise InputError("no attack could run; pass reference= or choose attacks that need none")
     worst_auc = max(r.auc for r in results.values())
-    worst_eps = max(r.epsilon_lb for r in results.values())
+    est = candidate_epsilon(results, delta=delta)
     tprs = [r.tpr_at_1pct for r in results.values() if r.tpr_at_1pct is not None]
-    failed = worst_eps > claimed
+    failed = est.epsilon > claimed
     if failed:
-        who = [n for n, r in results.items() if r.epsilon_lb > claimed]
-        reasons.insert(0, f"failed privacy audit: empirical epsilon lower bound {worst_eps:.3f} "
-                          f"({', '.join(who)}) exceeds the claimed epsilon {claimed:g}")
+        who = [a.name for a in est.attacks if a.epsilon > claimed]
+        reasons.insert(0, f"failed privacy audit: empirical epsilon estimate {est.epsilon:.3f} "
+                          f"({', '.join(who)}; Clopper-Pearson at alpha/k = {ALPHA:g}/"
+                          f"{est.family_size}, Bonferroni) exceeds the claimed epsilon "
+                          f"{claimed:g}")
     for r in results.values():
         reasons.extend(r.warnings)
     return AuditReport(
-        results=results, worst_auc=worst_auc, worst_epsilon_lb=worst_eps,
+        results=results, worst_auc=worst_auc, epsilon_estimate=est.epsilon,
+        epsilon_estimate_detail=est,
         worst_tpr_at_1pct=max(tprs) if tprs else None, duplicate_rate=duplicate_rate,
         claimed_epsilon=claimed, failed_audit=failed, reasons=tuple(reasons),
         seconds=time.perf_counter() - started,

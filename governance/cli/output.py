@@ -74,14 +74,14 @@ def print_run(view: RunPublic) -> None:
     for c in view.candidates or []:
         s = c.summary
         rows.append([c.id, c.generator, c.epsilon_target, c.epsilon_spent, s.worst_attack_auc,
-                     s.worst_epsilon_lb, s.selection_ratio_above_chance, s.ratio_above_chance,
+                     s.epsilon_estimate, s.selection_ratio_above_chance, s.ratio_above_chance,
                      s.ratio_raw, c.id in pareto,
                      c.eligible if c.status != "failed" else "failed",
                      ", ".join(s.clauses) or (c.error or "")])
     out.print(table(
         f"run {view.id} — target {task.target} ({task.kind}, {task.metric}); "
         f"real-only control on eval {_controls(view)}",
-        ["candidate", "generator", "ε target", "ε spent", "attack AUC", "ε lower bnd",
+        ["candidate", "generator", "ε target", "ε spent", "attack AUC", "ε estimate",
          "utility (validation)", "utility (eval)", "raw ratio (eval)", "Pareto", "eligible",
          "violated clauses"], rows))
     rule = next((c.summary.utility_aggregate for c in view.candidates or []

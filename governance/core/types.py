@@ -54,6 +54,21 @@ class Record(BaseModel):
         return jsonsafe.dumps(self, sort_keys=False)
 
 
+def rename_keys(data: Any, renames: dict[str, str]) -> Any:
+    """``data`` with old field names mapped to new ones, for reading older stored records.
+
+    Non-dicts pass through unchanged; a new name already present wins over the old one.
+    """
+    if not isinstance(data, dict) or not any(old in data for old in renames):
+        return data
+    out = dict(data)
+    for old, new in renames.items():
+        if old in out:
+            value = out.pop(old)
+            out.setdefault(new, value)
+    return out
+
+
 class StageError(Record):
     """A stage of an evaluation that failed: its message, in place of its result."""
 

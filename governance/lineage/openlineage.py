@@ -161,7 +161,7 @@ def candidate_document(c: CandidateOutput) -> dict[str, Any]:
             mechanism=c.privacy.mechanism if c.privacy else c.generator),
         "synthGovernance_attack": _facet(
             "AttackFacet", worst_auc=attack.worst_auc if attack else None,
-            epsilon_lower_bound=attack.worst_epsilon_lb if attack else None,
+            epsilon_estimate=attack.epsilon_estimate if attack else None,
             tpr_at_1pct_fpr=attack.worst_tpr_at_1pct if attack else None,
             failed_audit=attack.failed_audit if attack else None, error=error),
         "synthGovernance_utility": _utility_facet(c),

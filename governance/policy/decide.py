@@ -7,8 +7,9 @@ metric errored violates every clause that needs it, marked ``unverifiable``.
 
 Three clauses are built in and cannot be switched off by a policy:
 
-* ``risk.privacy_audit``: an empirical epsilon lower bound above the claimed epsilon
-  means the implementation or its accounting is broken (Jagielski et al., 2020,
+* ``risk.privacy_audit``: an empirical epsilon estimate (Bonferroni-corrected over the
+  attacks) above the claimed epsilon means the implementation or its accounting is
+  broken (Jagielski et al., 2020,
   "Auditing Differentially Private Machine Learning"; Nasr et al., 2021).
 * ``risk.preprocessing``: a DP claim does not hold when preprocessing read the
   private data (bounds or categories from a data-derived schema).
@@ -59,7 +60,7 @@ def decide(
     >>> from governance.policy import Policy, CandidateFacts
     >>> facts = CandidateFacts(generator="dp", epsilon_spent=1.0, delta=1e-6,
     ...     preprocessing_private=True, reproducible_noise=False, worst_attack_auc=0.52,
-    ...     epsilon_lb=0.3,
+    ...     epsilon_estimate=0.3,
     ...     ratio_above_chance={"linear": 0.85, "random_forest": 0.9, "hgb": 0.95})
     >>> decide(Policy(name="demo"), facts).eligible
     True
@@ -208,12 +209,12 @@ def _check_noise(policy: Policy, facts: CandidateFacts, check: _Checker) -> None
 
 def _check_audit(policy: Policy, facts: CandidateFacts, eps: float | None,
                  check: _Checker) -> None:
-    lb = _number(facts.epsilon_lb)
+    lb = _number(facts.epsilon_estimate)
     claimed = eps is not None and math.isfinite(eps)
     if facts.failed_privacy_audit or (claimed and lb is not None and eps is not None
                                       and lb > eps):
         check.violate("risk.privacy_audit", eps, lb,
-                      f"failed privacy audit: the empirical epsilon lower bound "
+                      f"failed privacy audit: the empirical epsilon estimate "
                       f"{'?' if lb is None else format(lb, '.3g')} exceeds the claimed epsilon "
                       f"{'?' if eps is None else format(eps, '.3g')}; the DP implementation or "
                       "its accounting is broken, do not release")
@@ -225,10 +226,10 @@ def _check_audit(policy: Policy, facts: CandidateFacts, eps: float | None,
     ratio = None
     if eps is not None and lb is not None:
         ratio = lb / eps if eps > 0 else (math.inf if lb > 0 else 0.0)
-    fact = "epsilon_spent" if eps is None else "epsilon_lb"
+    fact = "epsilon_spent" if eps is None else "epsilon_estimate"
     check.limit("risk.max_epsilon_lb_ratio", fact, ratio, limit,
                 lambda v, lim: v > lim,
-                "empirical epsilon lower bound is {observed:.3g} x the claimed epsilon, "
+                "empirical epsilon estimate is {observed:.3g} x the claimed epsilon, "
                 "above {limit:g}")
 
 

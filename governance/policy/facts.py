@@ -15,7 +15,7 @@ PanelFigure = Mapping[str, float | None] | float | None
 # Names that stand for several facts, so a whole failed stage can be reported at once.
 FACT_GROUPS: dict[str, tuple[str, ...]] = {
     "privacy": ("epsilon_spent", "delta"),
-    "attack": ("worst_attack_auc", "tpr_at_fpr", "epsilon_lb", "disclosure"),
+    "attack": ("worst_attack_auc", "tpr_at_fpr", "epsilon_estimate", "disclosure"),
     "utility": ("ratio_above_chance", "lift", "subgroup_gap"),
 }
 
@@ -55,8 +55,9 @@ class CandidateFacts:
             fresh OS entropy; ``None`` when the record does not say (unverifiable).
         worst_attack_auc: the largest membership-attack ROC AUC across attacks.
         tpr_at_fpr: attack TPR keyed by FPR; a ``None`` value means too few samples.
-        epsilon_lb: empirical epsilon lower bound from the privacy audit.
-        failed_privacy_audit: whether the audit found ``epsilon_lb > epsilon_spent``.
+        epsilon_estimate: empirical epsilon estimate from the privacy audit (Bonferroni
+            over the attacks; an estimate, not a lower bound).
+        failed_privacy_audit: whether the audit found ``epsilon_estimate > epsilon_spent``.
         disclosure: disclosure risks keyed ``singling_out``, ``linkability``, ``inference``.
         ratio_above_chance: chance-corrected utility on the validation split,
             ``(TSTR - chance) / (control - chance)`` of the primary metric, per panel model
@@ -78,7 +79,7 @@ class CandidateFacts:
     reproducible_noise: bool | None = None
     worst_attack_auc: float | None = None
     tpr_at_fpr: Mapping[float, float | None] | None = None
-    epsilon_lb: float | None = None
+    epsilon_estimate: float | None = None
     failed_privacy_audit: bool = False
     disclosure: Mapping[str, float | None] | None = None
     ratio_above_chance: PanelFigure = None

@@ -90,8 +90,8 @@ class RiskPolicy(_Section):
     )
     max_epsilon_lb_ratio: float = Field(
         1.0, ge=0, strict=True, allow_inf_nan=False,
-        description="Largest empirical epsilon lower bound / claimed epsilon. A bound above "
-        "the claim is a failed privacy audit and fails regardless of this ratio.",
+        description="Largest empirical epsilon estimate / claimed epsilon. An estimate "
+        "above the claim is a failed privacy audit and fails regardless of this ratio.",
     )
     max_disclosure_risk: DisclosureLimits | None = Field(
         None, description="Optional limits on singling-out, linkability and inference risk.")

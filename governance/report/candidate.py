@@ -29,7 +29,7 @@ SCENARIO_ORDER = ("control", "tstr", "augmented", "scarce", "scarce_augmented")
 SCENARIO_FIELDS = ("primary", "metrics", "n_train", "n_dropped", "error", "per_class",
                    "confusion", "subgroups")
 ATTACK_FIELDS = ("auc", "auc_null_se", "tpr_at_1pct", "tpr_at_01pct", "advantage",
-                 "epsilon_lb", "n_members", "n_nonmembers", "n_synthetic", "duplicate_rate",
+                 "epsilon_estimate", "n_members", "n_nonmembers", "n_synthetic", "duplicate_rate",
                  "exact_match_members", "exact_match_nonmembers", "subsampled", "tpr_notes",
                  "notes", "warnings")
 PARTS = ("privacy", "attack", "utility", "fidelity", "verdict")
@@ -81,7 +81,8 @@ def _attack(c: CandidatePublic) -> dict[str, Any]:
     out = _status(c.attack)
     report = c.attack if isinstance(c.attack, AuditReport) else None
     record = report.as_dict() if report is not None else {}
-    for key in ("worst_auc", "worst_epsilon_lb", "worst_tpr_at_1pct", "duplicate_rate",
+    for key in ("worst_auc", "epsilon_estimate", "epsilon_estimate_detail", "worst_tpr_at_1pct",
+                "duplicate_rate",
                 "claimed_epsilon", "failed_audit", "sizes", "seconds"):
         out[key] = record.get(key)
     out["reasons"] = list(report.reasons) if report is not None else []
@@ -89,7 +90,7 @@ def _attack(c: CandidatePublic) -> dict[str, Any]:
     for name, result in (report.results if report is not None else {}).items():
         r = result.as_dict()
         row = {"attack": name, **{k: r[k] for k in ATTACK_FIELDS}}
-        row["tpr_ci"], row["fpr_ci"] = r["epsilon_lb_detail"]["tpr_ci"], r["epsilon_lb_detail"][
+        row["tpr_ci"], row["fpr_ci"] = r["epsilon_detail"]["tpr_ci"], r["epsilon_detail"][
             "fpr_ci"]
         out["attacks"].append(row)
     return out
@@ -198,7 +199,7 @@ def overview_row(detail: dict[str, Any]) -> dict[str, Any]:
         "tpr_at_1pct_fpr_unresolved": any(
             "1.000% FPR: not enough samples" in str(n)
             for a in attack.get("attacks", []) for n in a.get("tpr_notes") or []),
-        "epsilon_lb": attack.get("worst_epsilon_lb"),
+        "epsilon_estimate": attack.get("epsilon_estimate"),
         "failed_privacy_audit": attack.get("failed_audit"),
         "selection_ratio_above_chance": (utility.get("selection") or {}).get(
             "ratio_above_chance"),

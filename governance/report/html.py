@@ -103,7 +103,7 @@ def _overview(doc: dict[str, Any]) -> Html:
             fmt_eps(row.get("epsilon_spent")), row.get("worst_attack_auc"),
             Html("n/a (not enough samples)") if row.get("tpr_at_1pct_fpr") is None
             and row.get("tpr_at_1pct_fpr_unresolved") else row.get("tpr_at_1pct_fpr"),
-            row.get("epsilon_lb"), fmt_ci(row.get("selection_ratio_above_chance")),
+            row.get("epsilon_estimate"), fmt_ci(row.get("selection_ratio_above_chance")),
             fmt_ci(row.get("ratio_above_chance")), fmt_ci(row.get("ratio_raw")),
             fmt_ci(row.get("augmented_lift"), signed=True),
             row.get("quality_score"), row.get("detection_auc"),
@@ -112,7 +112,7 @@ def _overview(doc: dict[str, Any]) -> Html:
     metric = next((r.get("metric") for r in doc["overview"] if r.get("metric")), "primary")
     rule = next((r.get("aggregate") for r in doc["overview"] if r.get("aggregate")), "min")
     headers = ["candidate", "generator", "status", "epsilon target", "epsilon spent",
-               "worst attack AUC", "TPR @ 1% FPR", "epsilon lower bound",
+               "worst attack AUC", "TPR @ 1% FPR", "epsilon estimate",
                f"utility above chance, validation (selects, gates; panel {rule}) [CI]",
                f"utility above chance, eval (reported; panel {rule}) [CI]",
                f"raw TSTR / control {metric}, eval [CI]",

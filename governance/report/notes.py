@@ -24,11 +24,13 @@ READING_GUIDE: tuple[str, ...] = (
     "wrongly flagging only 1% / 0.1% of unseen rows (Carlini et al. 2022). Resolving a "
     "rate of 1/k needs at least k non-member rows; below that the figure is shown as "
     "n/a rather than guessed.",
-    "Empirical epsilon lower bound: the smallest epsilon consistent with an attack's "
-    "true/false-positive rates at 95% Clopper-Pearson confidence (Jagielski et al. "
-    "2020). A bound above the accountant's epsilon is a failed privacy audit; a bound of "
-    "0 only means these attacks found no evidence against the claim, not a proof of "
-    "privacy.",
+    "Empirical epsilon estimate: the largest epsilon the attacks' held-out "
+    "true/false-positive rates imply at their pessimistic Clopper-Pearson ends, each "
+    "interval at alpha/k for k attacks (Bonferroni, family-wise alpha 0.05). It is an "
+    "estimate for this release, not a lower bound on the mechanism's epsilon (one "
+    "trained model is not independent trials). An estimate above the accountant's "
+    "epsilon is a failed privacy audit; 0 only means these attacks found no evidence "
+    "against the claim, not a proof of privacy.",
     "Epsilon spent is the accountant's figure as recorded (shown to 6 significant "
     "digits; the JSON report holds it exactly); the report never computes an epsilon of "
     "its own. Infinity marks a non-private generator.",
@@ -65,7 +67,7 @@ def attack_notes(attack: AttackOutcome | None) -> list[str]:
             "attack can tell such a row from a member, so no attack's AUC can exceed "
             f"{auc_ceiling(dup):.3f} (1 - rate / 2) on this data, and the distance "
             "attacks (dcr, dcr_diff, nndr, exact_match) show even less: their AUC, TPR and "
-            f"epsilon lower bound understate a memorising generator, and a near-chance AUC "
+            f"epsilon estimate understate a memorising generator, and a near-chance AUC "
             f"is {strength} of privacy.")
     unresolved: dict[str, list[str]] = {}
     for name, result in attack.results.items():

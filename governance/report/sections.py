@@ -112,14 +112,14 @@ def attack_section(attack: dict[str, Any]) -> Html:
                                              "clause that reads it is unverifiable.")])
     parts = [head]
     if attack.get("failed_audit"):
-        parts.append(tag("p", "FAILED PRIVACY AUDIT: the empirical epsilon lower bound ",
-                         fmt(attack.get("worst_epsilon_lb")), " exceeds the claimed epsilon ",
+        parts.append(tag("p", "FAILED PRIVACY AUDIT: the empirical epsilon estimate ",
+                         fmt(attack.get("epsilon_estimate")), " exceeds the claimed epsilon ",
                          fmt_eps(attack.get("claimed_epsilon")), ". The DP implementation or "
                          "its accounting is broken; do not release.", cls="alert"))
     parts.append(kv([
         ("worst ROC AUC", attack.get("worst_auc")),
         ("worst TPR at 1% FPR", attack.get("worst_tpr_at_1pct")),
-        ("worst empirical epsilon lower bound", attack.get("worst_epsilon_lb")),
+        ("empirical epsilon estimate (Bonferroni over attacks)", attack.get("epsilon_estimate")),
         ("claimed epsilon", fmt_eps(attack.get("claimed_epsilon"))),
         ("real duplicate rate (non-members equal to a train row)",
          fmt_pct(attack.get("duplicate_rate"))),
@@ -131,7 +131,7 @@ def attack_section(attack: dict[str, Any]) -> Html:
         rows.append([a.get("attack"), fmt(a.get("auc")), fmt(a.get("auc_null_se")),
                      _tpr(a.get("tpr_at_1pct"), notes, "1.000%"),
                      _tpr(a.get("tpr_at_01pct"), notes, "0.100%"), fmt(a.get("advantage")),
-                     fmt(a.get("epsilon_lb")), _ci(a.get("tpr_ci")), _ci(a.get("fpr_ci")),
+                     fmt(a.get("epsilon_estimate")), _ci(a.get("tpr_ci")), _ci(a.get("fpr_ci")),
                      Html(f"{fmt(a.get('n_members'))} / {fmt(a.get('n_nonmembers'))}"),
                      fmt_pct(a.get("exact_match_members")),
                      fmt_pct(a.get("exact_match_nonmembers"))])

@@ -41,7 +41,7 @@ class CandidateSummary(Record):
     """
 
     worst_attack_auc: float | None = None
-    worst_epsilon_lb: float | None = None
+    epsilon_estimate: float | None = None
     tpr_at_1pct_fpr: float | None = None
     duplicate_rate: float | None = None
     failed_privacy_audit: bool | None = None
@@ -98,7 +98,7 @@ def summarize(attack: AttackOutcome | None, utility: UtilityOutcome | None,
     """The one-row summary of a candidate's records."""
     fields: dict[str, Any] = {}
     if isinstance(attack, AuditReport):
-        fields.update(worst_attack_auc=attack.worst_auc, worst_epsilon_lb=attack.worst_epsilon_lb,
+        fields.update(worst_attack_auc=attack.worst_auc, epsilon_estimate=attack.epsilon_estimate,
                       tpr_at_1pct_fpr=attack.worst_tpr_at_1pct,
                       duplicate_rate=attack.duplicate_rate,
                       failed_privacy_audit=attack.failed_audit)

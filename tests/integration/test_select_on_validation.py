@@ -130,7 +130,7 @@ def test_only_the_validation_split_decides(crossed, scored):
     verdict = decide(policy, CandidateFacts(
         generator="g", epsilon_spent=1.0, delta=1e-6, preprocessing_private=True,
         reproducible_noise=False,
-        worst_attack_auc=0.5, epsilon_lb=0.0, **utility_facts(utility, policy)))
+        worst_attack_auc=0.5, epsilon_estimate=0.0, **utility_facts(utility, policy)))
     summary = summarize(None, utility, verdict)
 
     # Assert

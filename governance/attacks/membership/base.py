@@ -32,8 +32,8 @@ class MembershipAttack(ABC):
         schema: the public-domain schema every frame conforms to.
         reference: further real rows, disjoint from ``ori`` and ``control`` (needed by
             attacks that compare against a real baseline).
-        seed: seeds the epsilon bound's half split and any subsample.
-        delta: delta of the epsilon lower bound.
+        seed: seeds the epsilon estimate's half split and any subsample.
+        delta: delta of the epsilon estimate.
         max_rows: attack at most this many members and non-members each (seeded sample,
             recorded in the result's ``subsampled``); ``None`` uses every row.
         warn: also emit sanity warnings as ``UntrustedSignalWarning``.

@@ -10,7 +10,7 @@ measured over real members against real non-members.
 Two results come out. ``candidate``: one score per target on the candidate's output
 (few targets, so wide intervals). ``shadow_runs``: the classifier trained on one half of
 the shadow runs scores the other half, which audits the generator *configuration* with
-many more trials (targets x held-out runs) and gives a usable epsilon lower bound.
+many more trials (targets x held-out runs) and gives a usable epsilon estimate.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ class ShadowResult(Record):
 
 def max_resolvable_epsilon(n_pos: int, n_neg: int, *, delta: float,
                            confidence: float = 0.95) -> float:
-    """The largest bound ``empirical_epsilon_lb`` can give even for a perfect attack.
+    """The largest estimate ``half_split_epsilon`` can give even for a perfect attack.
 
     The bound counts on the second half of each group, so a perfect attack there has
     TPR = 1 on ``n_pos - n_pos // 2`` trials and FPR = 0 on ``n_neg - n_neg // 2``.
@@ -160,7 +160,7 @@ class ShadowAttack:
         features: feature sets from ``FEATURE_SETS``.
         classifier: ``"random_forest"`` or ``"logistic"``.
         k_outlier: neighbours of the outlier score.
-        delta: delta of the epsilon lower bounds.
+        delta: delta of the epsilon estimates.
         seed: seeds target ties, shadow sets, generator seeds and the classifier.
 
     Raises:
@@ -312,7 +312,7 @@ class ShadowAttack:
         cand_notes = [f"AUC over {sizes}; even a perfect attack could show an epsilon lower "
                       f"bound of at most {caps['candidate']:.2f} with so few targets"]
         if caps["candidate"] < 1.0:
-            cand_notes.append("sample size too small to resolve an epsilon lower bound: read "
+            cand_notes.append("sample size too small to resolve an epsilon estimate: read "
                               "the shadow_runs bound for the generator configuration")
         ori_keys = row_keys(self.ori, self.schema)
         candidate = score_membership(

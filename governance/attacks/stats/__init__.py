@@ -1,1 +1,1 @@
-"""Statistics of attack scores: ROC, TPR at low FPR, advantage, epsilon bounds."""
+"""Statistics of attack scores: ROC, TPR at low FPR, advantage, epsilon estimates."""

@@ -1,7 +1,11 @@
-"""An empirical lower bound on epsilon from membership scores, with exact intervals.
+"""One attack's empirical epsilon estimate from membership scores, with exact intervals.
 
-The threshold is chosen on one half of the data and the bound is read on the other
-half, so the choice of threshold cannot overfit the counts the bound is computed from.
+The figure is an *estimate*, not a lower bound on the mechanism's epsilon: the scores
+come from one trained model, so members are not independent trials of the mechanism
+(only the one-run canary audit, ``one_run_audit``, gives a lower bound). The threshold
+is chosen on one half of the data and the counts are read on the other half, so the
+choice of threshold cannot overfit the counts; those held-out counts are what
+``empirical_epsilon`` combines across attacks.
 A null attack (scores independent of membership) yields exactly 0 with high
 probability, where picking the threshold and counting on the same scores does not.
 """
@@ -9,12 +13,14 @@ probability, where picking the threshold and counting on the same scores does no
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
+from pydantic import model_validator
 
 from governance.attacks.stats.roc import clopper_pearson, roc_points
 from governance.core.errors import InputError
-from governance.core.types import InfFloat, Record
+from governance.core.types import InfFloat, Record, rename_keys
 
 
 def epsilon_from_rates(tpr_low: float, fpr_high: float, *, delta: float) -> float:
@@ -47,9 +53,9 @@ def epsilon_from_rates(tpr_low: float, fpr_high: float, *, delta: float) -> floa
 
 
 class EpsilonAudit(Record):
-    """The bound and everything needed to recompute it by hand."""
+    """One attack's estimate and everything needed to recompute it by hand."""
 
-    epsilon_lb: float
+    epsilon_estimate: float
     threshold: InfFloat
     tp: int
     fn: int
@@ -60,6 +66,11 @@ class EpsilonAudit(Record):
     delta: float
     confidence: float
     selection: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: Any) -> Any:
+        return rename_keys(data, {"epsilon_lb": "epsilon_estimate"})
 
 
 def _best_threshold(pos: np.ndarray, neg: np.ndarray, *, delta: float, confidence: float
@@ -79,7 +90,7 @@ def _best_threshold(pos: np.ndarray, neg: np.ndarray, *, delta: float, confidenc
     return float(roc.thresholds[int(gap.argmax())]), "max TPR-FPR on selection half"
 
 
-def empirical_epsilon_lb(
+def half_split_epsilon(
     member_scores: np.ndarray,
     nonmember_scores: np.ndarray,
     *,
@@ -87,7 +98,7 @@ def empirical_epsilon_lb(
     seed: int = 0,
     confidence: float = 0.95,
 ) -> EpsilonAudit:
-    """Lower-bound the epsilon of the mechanism that produced the scores.
+    """Estimate, for one attack, how distinguishable members were (not a lower bound).
 
     Members and non-members are each split in two halves by a seeded permutation. On
     half A the threshold maximising the bound below is chosen (or, if every threshold
@@ -116,7 +127,7 @@ def empirical_epsilon_lb(
     neg = np.asarray(nonmember_scores, dtype=np.float64).ravel()
     if pos.size < 2 or neg.size < 2:
         raise InputError(
-            f"the epsilon bound splits each group in two halves and needs >= 2 members and "
+            f"the epsilon estimate splits each group in two halves and needs >= 2 members and "
             f">= 2 non-members (got {pos.size} and {neg.size}); pass larger samples"
         )
     if not 0.0 <= delta < 1.0:
@@ -132,7 +143,7 @@ def empirical_epsilon_lb(
     fpr_ci = clopper_pearson(fp, nb.size, confidence=confidence)
     eps = epsilon_from_rates(float(tpr_ci[0]), float(fpr_ci[1]), delta=delta)
     return EpsilonAudit(
-        epsilon_lb=eps, threshold=threshold, tp=tp, fn=int(pb.size - tp), fp=fp,
+        epsilon_estimate=eps, threshold=threshold, tp=tp, fn=int(pb.size - tp), fp=fp,
         tn=int(nb.size - fp), tpr_ci=(float(tpr_ci[0]), float(tpr_ci[1])),
         fpr_ci=(float(fpr_ci[0]), float(fpr_ci[1])), delta=delta, confidence=confidence,
         selection=selection,

@@ -58,7 +58,7 @@ class Evaluation:
         if isinstance(self.attack, StageError):
             return {"error": self.attack.error}
         a = self.attack
-        return {"worst_auc": a.worst_auc, "worst_epsilon_lb": a.worst_epsilon_lb,
+        return {"worst_auc": a.worst_auc, "epsilon_estimate": a.epsilon_estimate,
                 "worst_tpr_at_1pct": a.worst_tpr_at_1pct, "duplicate_rate": a.duplicate_rate,
                 "auc_ceiling": auc_ceiling(a.duplicate_rate), "failed_audit": a.failed_audit}
 
@@ -201,7 +201,8 @@ def candidate_facts(*, privacy: PrivacySpend, attack: AttackOutcome, utility: Ut
             fpr = policy.risk.max_tpr_at_fpr.fpr
             tpr = {fpr: worst_tpr(attack, fpr)}
         facts.update(worst_attack_auc=attack.worst_auc, tpr_at_fpr=tpr,
-                     epsilon_lb=attack.worst_epsilon_lb, failed_privacy_audit=attack.failed_audit,
+                     epsilon_estimate=attack.epsilon_estimate,
+                     failed_privacy_audit=attack.failed_audit,
                      disclosure=attack.disclosure)
     if isinstance(utility, UtilityResult):
         facts.update(utility_facts(utility, policy))

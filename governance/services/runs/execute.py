@@ -570,8 +570,9 @@ def _record_evaluation(ctx: _Context, candidate_id: str, result: Evaluation) -> 
                               "verdict": result.verdict.as_dict()})
         if summary.get("failed_audit"):
             append_event(session=session, kind="candidate.audit_failed", actor="runner",
-                         subject=cand.id, payload={"epsilon_lb": summary.get("worst_epsilon_lb"),
-                                                   "epsilon_spent": cand.epsilon_spent})
+                         subject=cand.id,
+                         payload={"epsilon_estimate": summary.get("epsilon_estimate"),
+                                  "epsilon_spent": cand.epsilon_spent})
 
 
 __all__ = ["ATTACK_CAP", "Progress", "execute_run", "request_cancel"]

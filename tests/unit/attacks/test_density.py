@@ -82,4 +82,4 @@ def test_domias_null_control_is_at_chance():
                           reference=reference).evaluate().results()
     # Assert
     assert abs(result.auc - 0.5) <= 0.03
-    assert result.epsilon_lb == 0.0
+    assert result.epsilon_estimate == 0.0

@@ -122,5 +122,5 @@ def test_dp_candidate_at_epsilon_1_never_shows_a_bound_above_1():
         schema=MIXED_SCHEMA, reference=holdout[750:], claimed_epsilon=spent, seed=2)
     # Assert
     assert spent <= 1.0 + 1e-9
-    assert report.worst_epsilon_lb <= 1.0
+    assert report.epsilon_estimate <= 1.0
     assert not report.failed_audit

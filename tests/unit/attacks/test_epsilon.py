@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from governance.attacks.stats.epsilon import empirical_epsilon_lb, epsilon_from_rates
+from governance.attacks.stats.epsilon import epsilon_from_rates, half_split_epsilon
 from governance.core.errors import InputError
 
 
@@ -28,14 +28,14 @@ def test_perfect_separation_gives_the_hand_computed_bound():
     tpr_low = 0.025 ** (1 / 100)  # Clopper-Pearson lower end for 100/100
     fpr_high = 1 - 0.025 ** (1 / 100)  # upper end for 0/100
     # Run
-    audit = empirical_epsilon_lb(members, nonmembers, delta=1e-5, seed=3)
+    audit = half_split_epsilon(members, nonmembers, delta=1e-5, seed=3)
     # Assert
     assert (audit.tp, audit.fn, audit.fp, audit.tn) == (100, 0, 0, 100)
     assert audit.threshold == 1.0
     assert audit.tpr_ci == pytest.approx((tpr_low, 1.0))
     assert audit.fpr_ci == pytest.approx((0.0, fpr_high))
-    assert audit.epsilon_lb == pytest.approx(math.log((tpr_low - 1e-5) / fpr_high))
-    assert audit.epsilon_lb == pytest.approx(3.2813, abs=1e-4)
+    assert audit.epsilon_estimate == pytest.approx(math.log((tpr_low - 1e-5) / fpr_high))
+    assert audit.epsilon_estimate == pytest.approx(3.2813, abs=1e-4)
 
 
 def test_counts_are_read_on_the_other_half():
@@ -43,7 +43,7 @@ def test_counts_are_read_on_the_other_half():
     rng = np.random.default_rng(0)
     members, nonmembers = rng.normal(1, 1, 301), rng.normal(0, 1, 199)
     # Run
-    audit = empirical_epsilon_lb(members, nonmembers, seed=0)
+    audit = half_split_epsilon(members, nonmembers, seed=0)
     # Assert: half B holds 151 members and 100 non-members
     assert audit.tp + audit.fn == 151
     assert audit.fp + audit.tn == 100
@@ -56,9 +56,9 @@ def test_null_scores_give_exactly_zero(seed):
     rng = np.random.default_rng(seed)
     members, nonmembers = rng.random(2000), rng.random(2000)
     # Run
-    audit = empirical_epsilon_lb(members, nonmembers, seed=seed)
+    audit = half_split_epsilon(members, nonmembers, seed=seed)
     # Assert
-    assert audit.epsilon_lb == 0.0
+    assert audit.epsilon_estimate == 0.0
 
 
 @pytest.mark.parametrize("members, nonmembers, delta", [
@@ -68,4 +68,4 @@ def test_null_scores_give_exactly_zero(seed):
 def test_bad_input_raises(members, nonmembers, delta):
     # Run / Assert
     with pytest.raises(InputError):
-        empirical_epsilon_lb(members, nonmembers, delta=delta)
+        half_split_epsilon(members, nonmembers, delta=delta)

@@ -35,7 +35,7 @@ def test_verbatim_copy_is_caught(attack):
     result = attack(members, members, nonmembers, MIXED_SCHEMA).evaluate().results()
     # Assert
     assert result.auc >= 0.99
-    assert result.epsilon_lb > 2.0
+    assert result.epsilon_estimate > 2.0
     assert result.tpr_at_1pct == pytest.approx(1.0)
     assert (result.exact_match_members, result.exact_match_nonmembers) == (1.0, 0.0)
 
@@ -48,7 +48,7 @@ def test_dcr_diff_catches_a_verbatim_copy(rows):
                            reference=rows["reference"]).evaluate().results()
     # Assert
     assert result.auc > 0.9
-    assert result.epsilon_lb > 2.0
+    assert result.epsilon_estimate > 2.0
     assert result.n_reference == 2000
 
 
@@ -63,7 +63,7 @@ def test_null_control_gives_chance_auc_and_zero_epsilon(seed):
     # Assert
     for result in (dcr, nndr):
         assert abs(result.auc - 0.5) <= 0.03
-        assert result.epsilon_lb == 0.0
+        assert result.epsilon_estimate == 0.0
         assert result.warnings == ()
 
 
@@ -75,9 +75,9 @@ def test_result_reports_sizes_rates_and_detail(rows):
     assert (result.n_members, result.n_nonmembers, result.n_synthetic) == (2000, 2000, 1500)
     assert result.duplicate_rate == 0.0
     assert result.subsampled is None
-    detail = result.epsilon_lb_detail
+    detail = result.epsilon_detail
     assert detail.tp + detail.fn == 1000 and detail.fp + detail.tn == 1000
-    assert {"threshold", "tpr_ci", "fpr_ci", "delta"} <= set(result.as_dict()["epsilon_lb_detail"])
+    assert {"threshold", "tpr_ci", "fpr_ci", "delta"} <= set(result.as_dict()["epsilon_detail"])
     assert result.tpr_at_1pct is not None and result.tpr_at_01pct is not None
 
 

@@ -25,8 +25,10 @@ def test_copy_fails_a_claimed_epsilon(rows):
     # Assert
     assert set(report.results) == {"dcr", "dcr_diff", "nndr", "domias"}
     assert report.worst_auc == pytest.approx(1.0)
-    assert report.worst_epsilon_lb == max(r.epsilon_lb for r in report.results.values())
-    assert report.worst_epsilon_lb > 2.0
+    assert report.epsilon_estimate_detail is not None
+    assert report.epsilon_estimate == report.epsilon_estimate_detail.epsilon
+    assert report.epsilon_estimate_detail.family_size == 4
+    assert report.epsilon_estimate > 2.0
     assert report.failed_audit
     assert report.reasons[0].startswith("failed privacy audit")
 
@@ -37,7 +39,7 @@ def test_null_passes_any_claim(rows):
         members=rows["members"], nonmembers=rows["nonmembers"], synthetic=rows["fresh"],
         schema=MIXED_SCHEMA, reference=rows["reference"], claimed_epsilon=0.0, seed=4)
     # Assert
-    assert report.worst_epsilon_lb == 0.0
+    assert report.epsilon_estimate == 0.0
     assert not report.failed_audit
     assert report.duplicate_rate == 0.0
 

@@ -105,7 +105,7 @@ def test_candidate_facets_carry_epsilon_attack_and_utility(stored):
         assert eps["accountant"] == view.privacy.accountant and eps["accountant"]
         attack = facets["synthGovernance_attack"]
         assert attack["worst_auc"] == view.attack.worst_auc
-        assert attack["epsilon_lower_bound"] == view.attack.worst_epsilon_lb
+        assert attack["epsilon_estimate"] == view.attack.epsilon_estimate
         util = facets["synthGovernance_utility"]
         reported = view.utility.reported
         assert (util["split"], util["aggregate"]) == ("eval", "min")

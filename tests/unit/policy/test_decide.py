@@ -33,7 +33,7 @@ FULL = Policy.model_validate({
 GOOD = CandidateFacts(
     generator="dpsgd", epsilon_spent=2.0, delta=1e-6, preprocessing_private=True,
     reproducible_noise=False, worst_attack_auc=0.55, tpr_at_fpr={0.01: 0.02, 0.001: 0.0},
-    epsilon_lb=0.4,
+    epsilon_estimate=0.4,
     disclosure={"singling_out": 0.01, "linkability": 0.0, "inference": 0.05},
     ratio_above_chance=0.9, ratio_above_chance_ci=(0.85, 0.95), lift=0.01, subgroup_gap=0.05,
 )
@@ -57,8 +57,8 @@ CLAUSES = [
      {"worst_attack_auc": None}),
     ("risk.max_tpr_at_fpr", {"tpr_at_fpr": {0.01: 0.06}}, {"tpr_at_fpr": {0.01: 0.05}},
      {"tpr_at_fpr": {0.01: None}}),
-    ("risk.max_epsilon_lb_ratio", {"epsilon_lb": 1.2}, {"epsilon_lb": 1.0},
-     {"epsilon_lb": None}),
+    ("risk.max_epsilon_lb_ratio", {"epsilon_estimate": 1.2}, {"epsilon_estimate": 1.0},
+     {"epsilon_estimate": None}),
     ("risk.max_disclosure_risk.linkability", {"disclosure": {"linkability": 0.2,
      "singling_out": 0, "inference": 0}}, {"disclosure": {"linkability": 0.1,
      "singling_out": 0, "inference": 0}}, {"disclosure": {"singling_out": 0, "inference": 0}}),
@@ -111,7 +111,7 @@ def test_unmeasured_fact_is_an_unverifiable_violation(clause, _broken, _at, miss
     [("worst_attack_auc", "risk.max_attack_auc"),
      ("ratio_above_chance", "utility.min_utility_ratio"),
      ("disclosure.inference", "risk.max_disclosure_risk.inference"),
-     ("epsilon_lb", "risk.max_epsilon_lb_ratio"), ("tpr_at_fpr", "risk.max_tpr_at_fpr")],
+     ("epsilon_estimate", "risk.max_epsilon_lb_ratio"), ("tpr_at_fpr", "risk.max_tpr_at_fpr")],
 )
 def test_metric_error_makes_its_clause_unverifiable_even_with_a_value(fact, clause):
     # Setup
@@ -184,7 +184,7 @@ def test_tpr_too_few_samples_is_unverifiable_not_a_pass():
 def test_non_private_candidate_always_fails_a_finite_max_epsilon():
     # Setup
     facts = replace(GOOD, generator="ctgan", epsilon_spent=math.inf, delta=0.0,
-                    epsilon_lb=None, preprocessing_private=False)
+                    epsilon_estimate=None, preprocessing_private=False)
 
     # Run
     verdict = decide(FULL, facts)
@@ -196,7 +196,7 @@ def test_non_private_candidate_always_fails_a_finite_max_epsilon():
     assert any("no epsilon claim to audit" in note for note in verdict.notes)
 
 
-@pytest.mark.parametrize("change", [{"epsilon_lb": 2.5}, {"failed_privacy_audit": True}],
+@pytest.mark.parametrize("change", [{"epsilon_estimate": 2.5}, {"failed_privacy_audit": True}],
                          ids=["bound-above-claim", "flagged-by-audit"])
 def test_failed_privacy_audit_is_always_a_violation(change):
     # Setup: a permissive ratio limit cannot rescue a failed audit.
@@ -265,7 +265,7 @@ def test_every_violation_is_returned_in_policy_order():
     # Setup
     facts = CandidateFacts(generator="bad", epsilon_spent=9.0, delta=1e-3,
                            preprocessing_private=False, reproducible_noise=True,
-                           worst_attack_auc=0.9, epsilon_lb=12.0, ratio_above_chance=0.1)
+                           worst_attack_auc=0.9, epsilon_estimate=12.0, ratio_above_chance=0.1)
 
     # Run
     verdict = decide(FULL, facts)
@@ -308,7 +308,7 @@ def test_loaded_policy_hash_is_recorded_and_verdict_is_json_ready():
     loaded = parse_policy("name: p\nrisk:\n  max_attack_auc: 0.5\n")
 
     # Run
-    verdict = decide(loaded, replace(GOOD, epsilon_lb=math.nan))
+    verdict = decide(loaded, replace(GOOD, epsilon_estimate=math.nan))
 
     # Assert
     assert verdict.policy_sha256 == loaded.sha256
@@ -331,7 +331,7 @@ def test_utility_interval_below_the_floor_is_noted_not_violated():
 
 def test_zero_epsilon_claim_with_positive_bound_fails_the_ratio():
     # Run
-    verdict = decide(FULL, replace(GOOD, epsilon_spent=0.0, epsilon_lb=0.1))
+    verdict = decide(FULL, replace(GOOD, epsilon_spent=0.0, epsilon_estimate=0.1))
 
     # Assert
     assert "risk.max_epsilon_lb_ratio" in verdict.clauses

@@ -183,7 +183,7 @@ def test_failed_audit_and_violations_are_stated_plainly(sections, candidates):
 
     # Assert
     assert f"FAILED PRIVACY AUDIT: the empirical epsilon lower bound " \
-           f"{audit.attack.worst_epsilon_lb:.3f} exceeds the claimed epsilon " \
+           f"{audit.attack.epsilon_estimate:.3f} exceeds the claimed epsilon " \
            f"{audit.attack.claimed_epsilon:g}." in text
     assert f"The candidate violates {len(audit.verdict.violations)} clause(s) of the " \
            "policy:" in text

@@ -81,8 +81,8 @@ def test_overview_rows_hold_the_table_figures(run, candidates):
 
     # Assert
     row = rows[GOOD]
-    assert (row["worst_attack_auc"], row["tpr_at_1pct_fpr"], row["epsilon_lb"]) == (
-        attack.worst_auc, attack.worst_tpr_at_1pct, attack.worst_epsilon_lb)
+    assert (row["worst_attack_auc"], row["tpr_at_1pct_fpr"], row["epsilon_estimate"]) == (
+        attack.worst_auc, attack.worst_tpr_at_1pct, attack.epsilon_estimate)
     assert row["tpr_at_1pct_fpr_unresolved"] is False
     # Selection figure from validation, reported figures from eval, under the run's rule.
     assert row["selection_ratio_above_chance"] == \
