@@ -14,17 +14,34 @@ from typing import Any
 import numpy as np
 from pydantic import model_validator
 
+from governance.attacks.stats.auc_ci import AucInterval, auc_ci
 from governance.attacks.stats.epsilon import EpsilonAudit, half_split_epsilon
-from governance.attacks.stats.roc import membership_advantage, null_auc_se, roc_auc, tpr_at_fpr
+from governance.attacks.stats.roc import (
+    membership_advantage,
+    min_nonmembers_for_fpr,
+    null_auc_se,
+    roc_auc,
+    tpr_at_fpr,
+)
+from governance.attacks.stats.tpr_ci import TprAtFpr, tpr_ci
 from governance.core.errors import UntrustedSignalWarning
 from governance.core.types import Record, rename_keys
 
 HIGH_DUPLICATE_RATE = 0.05
 NOISE_SE = 2.0
+CONFIDENCE = 0.95  # two-sided coverage of the AUC and TPR intervals
 
 
 class MembershipResult(Record):
-    """Every figure one membership attack reports (see ``score_membership``)."""
+    """Every figure one membership attack reports (see ``score_membership``).
+
+    ``auc_ci`` is DeLong's 95 % interval on ``auc``; ``tpr_at_1pct_ci`` and
+    ``tpr_at_01pct_ci`` are the Clopper-Pearson intervals of the TPR at 1 % and 0.1 % FPR
+    (``None`` where the FPR cannot be resolved), each with its own point ``tpr``: its
+    threshold is strict (``score > c``), so with scores tied across the threshold it can
+    sit below ``tpr_at_1pct``, which counts ties as flagged. Records stored before the
+    intervals existed read with them ``None``.
+    """
 
     attack: str
     auc: float
@@ -45,6 +62,9 @@ class MembershipResult(Record):
     warnings: tuple[str, ...]
     auc_null_se: float
     n_reference: int | None = None
+    auc_ci: AucInterval | None = None
+    tpr_at_1pct_ci: TprAtFpr | None = None
+    tpr_at_01pct_ci: TprAtFpr | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -133,5 +153,14 @@ def score_membership(
         duplicate_rate=float(duplicate_rate), exact_match_members=float(exact_match_members),
         exact_match_nonmembers=float(exact_match_nonmembers), subsampled=subsampled,
         notes=tuple(all_notes), warnings=tuple(alerts), auc_null_se=se,
-        n_reference=n_reference,
+        n_reference=n_reference, auc_ci=auc_ci(pos, neg, confidence=CONFIDENCE),
+        tpr_at_1pct_ci=_tpr_interval(pos, neg, 0.01),
+        tpr_at_01pct_ci=_tpr_interval(pos, neg, 0.001),
     )
+
+
+def _tpr_interval(pos: np.ndarray, neg: np.ndarray, fpr: float) -> TprAtFpr | None:
+    """TPR at ``fpr`` with its Clopper-Pearson interval, or ``None`` when unresolvable."""
+    if neg.size < min_nonmembers_for_fpr(fpr):
+        return None
+    return tpr_ci(pos, neg, target_fpr=fpr, confidence=CONFIDENCE)

@@ -92,7 +92,20 @@ def _attack(c: CandidatePublic) -> dict[str, Any]:
         row = {"attack": name, **{k: r[k] for k in ATTACK_FIELDS}}
         row["tpr_ci"], row["fpr_ci"] = r["epsilon_detail"]["tpr_ci"], r["epsilon_detail"][
             "fpr_ci"]
+        row.update(_figure_intervals(r))
         out["attacks"].append(row)
+    return out
+
+
+def _figure_intervals(r: dict[str, Any]) -> dict[str, Any]:
+    """The 95 % intervals of one attack's AUC (DeLong) and TPRs (Clopper-Pearson)."""
+    out: dict[str, Any] = {}
+    auc = r.get("auc_ci")
+    out["auc_ci"] = None if auc is None else [auc["low"], auc["high"]]
+    for key in ("tpr_at_1pct_ci", "tpr_at_01pct_ci"):
+        iv = r.get(key)
+        out[key] = None if iv is None else {"tpr": iv["tpr"], "ci": [iv["tpr_low"],
+                                                                     iv["tpr_high"]]}
     return out
 
 

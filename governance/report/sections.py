@@ -128,8 +128,11 @@ def attack_section(attack: dict[str, Any]) -> Html:
     rows = []
     for a in attack.get("attacks", []):
         notes = as_list(a.get("tpr_notes"))
-        rows.append([a.get("attack"), fmt(a.get("auc")), fmt(a.get("auc_null_se")),
+        tpr1 = a.get("tpr_at_1pct_ci") or {}
+        rows.append([a.get("attack"), fmt(a.get("auc")), _ci(a.get("auc_ci")),
+                     fmt(a.get("auc_null_se")),
                      _tpr(a.get("tpr_at_1pct"), notes, "1.000%"),
+                     Html(f"{fmt(tpr1.get('tpr'))} {_ci(tpr1.get('ci'))}") if tpr1 else Html(DASH),
                      _tpr(a.get("tpr_at_01pct"), notes, "0.100%"), fmt(a.get("advantage")),
                      fmt(a.get("epsilon_estimate")), _ci(a.get("tpr_ci")), _ci(a.get("fpr_ci")),
                      Html(f"{fmt(a.get('n_members'))} / {fmt(a.get('n_nonmembers'))}"),
@@ -137,8 +140,9 @@ def attack_section(attack: dict[str, Any]) -> Html:
                      fmt_pct(a.get("exact_match_nonmembers"))])
     if rows:
         parts.append(table(
-            ["attack", "ROC AUC", "AUC null SE", "TPR @ 1% FPR", "TPR @ 0.1% FPR",
-             "advantage", "epsilon LB", "TPR 95% CI (held-out half)",
+            ["attack", "ROC AUC", "AUC 95% CI (DeLong)", "AUC null SE", "TPR @ 1% FPR",
+             "TPR @ 1% FPR, strict threshold, 95% CI (Clopper-Pearson)", "TPR @ 0.1% FPR",
+             "advantage", "epsilon estimate (this attack, 95%)", "TPR 95% CI (held-out half)",
              "FPR 95% CI (held-out half)", "members / non-members",
              "members copied exactly", "non-members copied exactly"], rows))
     if attack.get("reasons"):

@@ -37,10 +37,12 @@ class CandidateSummary(Record):
     Utility figures are the model panel's under the run policy's ``utility.aggregate``:
     ``selection_ratio_above_chance`` is read on validation and is what the frontier, the
     gates and "best candidate" use; ``ratio_above_chance`` and ``ratio_raw`` are the
-    reported figures on eval.
+    reported figures on eval. ``worst_attack_auc_ci`` is the DeLong 95 % interval of the
+    attack with the worst AUC (each attack's own intervals are in the attack record).
     """
 
     worst_attack_auc: float | None = None
+    worst_attack_auc_ci: tuple[float, float] | None = None
     epsilon_estimate: float | None = None
     tpr_at_1pct_fpr: float | None = None
     duplicate_rate: float | None = None
@@ -93,6 +95,13 @@ def _eps(value: float | None) -> float:
     return math.inf if value is None else value
 
 
+def _worst_auc_ci(attack: AuditReport) -> tuple[float, float] | None:
+    worst = max(attack.results.values(), key=lambda r: r.auc, default=None)
+    if worst is None or worst.auc_ci is None:
+        return None
+    return (worst.auc_ci.low, worst.auc_ci.high)
+
+
 def summarize(attack: AttackOutcome | None, utility: UtilityOutcome | None,
               verdict: Verdict | None) -> CandidateSummary:
     """The one-row summary of a candidate's records."""
@@ -101,7 +110,8 @@ def summarize(attack: AttackOutcome | None, utility: UtilityOutcome | None,
         fields.update(worst_attack_auc=attack.worst_auc, epsilon_estimate=attack.epsilon_estimate,
                       tpr_at_1pct_fpr=attack.worst_tpr_at_1pct,
                       duplicate_rate=attack.duplicate_rate,
-                      failed_privacy_audit=attack.failed_audit)
+                      failed_privacy_audit=attack.failed_audit,
+                      worst_attack_auc_ci=_worst_auc_ci(attack))
     if isinstance(utility, UtilityResult):
         fields.update(selection_ratio_above_chance=utility.selection.ratio_above_chance.value,
                       ratio_above_chance=utility.reported.ratio_above_chance.value,

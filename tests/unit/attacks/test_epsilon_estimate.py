@@ -68,8 +68,8 @@ def _to_old(value):
         return [_to_old(v) for v in value]
     if not isinstance(value, dict):
         return value
-    out = {old.get(k, k): _to_old(v) for k, v in value.items()
-           if k != "epsilon_estimate_detail"}
+    new_only = {"epsilon_estimate_detail", "auc_ci", "tpr_at_1pct_ci", "tpr_at_01pct_ci"}
+    out = {old.get(k, k): _to_old(v) for k, v in value.items() if k not in new_only}
     if "worst_auc" in out:  # the report itself
         out["worst_epsilon_lb"] = out.pop("epsilon_lb")
     return out
@@ -84,4 +84,7 @@ def test_old_records_still_read(report):
     # Assert
     assert back.epsilon_estimate == report.epsilon_estimate
     assert back.epsilon_estimate_detail is None
-    assert back.results["dcr"] == report.results["dcr"]
+    dcr = back.results["dcr"]
+    assert dcr.epsilon_estimate == report.results["dcr"].epsilon_estimate
+    assert dcr.epsilon_detail == report.results["dcr"].epsilon_detail
+    assert dcr.auc_ci is None and dcr.tpr_at_1pct_ci is None

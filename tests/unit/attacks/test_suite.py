@@ -31,6 +31,17 @@ def test_copy_fails_a_claimed_epsilon(rows):
     assert report.epsilon_estimate > 2.0
     assert report.failed_audit
     assert report.reasons[0].startswith("failed privacy audit")
+    # sanity control: a verbatim copy is recognised, and the interval says so
+    for result in report.results.values():
+        assert result.auc_ci is not None
+        assert result.auc_ci.auc == pytest.approx(result.auc)
+        assert 0.5 < result.auc_ci.low <= result.auc <= result.auc_ci.high
+        ci = result.tpr_at_1pct_ci
+        assert ci is not None and ci.tpr_low <= ci.tpr <= ci.tpr_high
+    dcr = report.results["dcr"]
+    assert dcr.auc == pytest.approx(1.0) and dcr.auc_ci is not None
+    assert dcr.auc_ci.low > 0.9
+    assert dcr.tpr_at_1pct_ci is not None and dcr.tpr_at_1pct_ci.tpr_low > 0.5
 
 
 def test_null_passes_any_claim(rows):
@@ -42,6 +53,11 @@ def test_null_passes_any_claim(rows):
     assert report.epsilon_estimate == 0.0
     assert not report.failed_audit
     assert report.duplicate_rate == 0.0
+    # sanity control: on fresh real data every attack's AUC interval covers chance
+    for result in report.results.values():
+        assert result.auc_ci is not None
+        assert result.auc_ci.low < 0.5 < result.auc_ci.high, result.attack
+        assert result.tpr_at_1pct_ci is not None and result.tpr_at_1pct_ci.tpr_low < 0.05
 
 
 def test_infinite_claim_never_fails(rows):

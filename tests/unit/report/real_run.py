@@ -6,7 +6,7 @@ records a duplicate rate. ``CandidateEvaluator`` attacks, scores and judges two
 ``FakeGenerator`` candidates under a policy that reads the ``sex`` subgroups:
 
 * ``cand_audit`` publishes the training rows and claims epsilon 1: its privacy audit
-  fails (the attacks' epsilon lower bound exceeds the claim);
+  fails (the attacks' epsilon estimate exceeds the claim);
 * ``cand_good`` publishes fresh rows of the same distribution, which never saw the
   training data, and claims epsilon 4: it meets every clause. (A non-private stand-in,
   epsilon inf, could not: ``risk.max_epsilon`` always fails a non-private candidate.)

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from governance.attacks.suite import DEFAULT_ATTACKS
+from governance.attacks.suite import DEFAULT_ATTACKS, AuditReport
 from governance.report import render_run_json, render_run_report
 from governance.schemas.runs import candidate_public
 from tests.unit.report.real_run import AUDIT, GOOD
@@ -46,7 +46,7 @@ def test_report_of_real_records(records, run, candidates, png):
     rows = {r["id"]: r for r in doc["overview"]}
     leaky, fresh = rows[AUDIT], rows[GOOD]
     assert leaky["failed_privacy_audit"] is True and "risk.privacy_audit" in leaky["violations"]
-    assert "FAILED PRIVACY AUDIT: the empirical epsilon lower bound" in page
+    assert "FAILED PRIVACY AUDIT: the empirical epsilon estimate" in page
     max_auc = records.loaded.policy.risk.max_attack_auc
     assert leaky["worst_attack_auc"] > 0.9 and leaky["errors"] == {}  # it copies its rows
     assert fresh["worst_attack_auc"] < max_auc and fresh["eligible"] is True
@@ -65,6 +65,15 @@ def test_report_of_real_records(records, run, candidates, png):
             control.validation[m].primary)
     details = doc["candidates"][0]
     assert [a["attack"] for a in details["attack"]["attacks"]] == list(DEFAULT_ATTACKS)
+    for row in details["attack"]["attacks"]:  # every AUC carries its DeLong interval
+        low, high = row["auc_ci"]
+        assert low <= row["auc"] <= high
+    assert "AUC 95% CI (DeLong)" in page
+    first = candidates[0]
+    assert isinstance(first.attack, AuditReport)
+    worst = max(first.attack.results.values(), key=lambda r: r.auc)
+    assert worst.auc_ci is not None
+    assert first.summary.worst_attack_auc_ci == (worst.auc_ci.low, worst.auc_ci.high)
     subgroups = set(records.loaded.policy.utility.subgroups)
     for model in details["utility"]["models"].values():
         assert set(model["scenarios"]["tstr"]["subgroups"]) == subgroups == {"sex"}

@@ -182,7 +182,7 @@ def test_failed_audit_and_violations_are_stated_plainly(sections, candidates):
     text = sections[AUDIT]
 
     # Assert
-    assert f"FAILED PRIVACY AUDIT: the empirical epsilon lower bound " \
+    assert f"FAILED PRIVACY AUDIT: the empirical epsilon estimate " \
            f"{audit.attack.epsilon_estimate:.3f} exceeds the claimed epsilon " \
            f"{audit.attack.claimed_epsilon:g}." in text
     assert f"The candidate violates {len(audit.verdict.violations)} clause(s) of the " \
