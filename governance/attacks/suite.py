@@ -68,6 +68,8 @@ class AuditReport(Record):
     disclosure: dict[str, float] | None = None
     disclosure_detail: DisclosureReport | StageError | None = None
     sizes: dict[str, int] | None = None
+    empirical_risk_ucb: float | None = None
+    empirical_risk_fpr: float | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -154,6 +156,22 @@ def run_membership_audit(
         results["shadow_runs"] = shadow_result.shadow_runs
     report = _report(results, data.duplicate_rate(), claimed_epsilon, reasons, started, delta)
     return report.model_copy(update={"shadow": shadow_result})
+
+
+_TPR_CI_FIELDS = {0.01: "tpr_at_1pct_ci", 0.001: "tpr_at_01pct_ci"}
+
+
+def empirical_risk_ucb(results: dict[str, MembershipResult], fpr: float) -> float | None:
+    """The worst attack's one-sided 95 % upper confidence bound on its TPR at ``fpr``.
+
+    Only the FPRs every attack records an interval for (1 % and 0.1 %) can be read;
+    ``None`` for any other FPR, or when no attack could resolve ``fpr``.
+    """
+    field = _TPR_CI_FIELDS.get(fpr)
+    if field is None:
+        return None
+    found = [ci.tpr_upper for r in results.values() if (ci := getattr(r, field)) is not None]
+    return max(found) if found else None
 
 
 def candidate_epsilon(results: dict[str, MembershipResult], *, delta: float,

@@ -39,10 +39,13 @@ class CandidateSummary(Record):
     gates and "best candidate" use; ``ratio_above_chance`` and ``ratio_raw`` are the
     reported figures on eval. ``worst_attack_auc_ci`` is the DeLong 95 % interval of the
     attack with the worst AUC (each attack's own intervals are in the attack record).
+    ``empirical_risk_ucb`` is the worst attack's one-sided 95 % upper confidence bound on
+    its TPR at the run policy's ``risk.max_tpr_at_fpr`` FPR (1 % when it names none).
     """
 
     worst_attack_auc: float | None = None
     worst_attack_auc_ci: tuple[float, float] | None = None
+    empirical_risk_ucb: float | None = None
     epsilon_estimate: float | None = None
     tpr_at_1pct_fpr: float | None = None
     duplicate_rate: float | None = None
@@ -111,7 +114,8 @@ def summarize(attack: AttackOutcome | None, utility: UtilityOutcome | None,
                       tpr_at_1pct_fpr=attack.worst_tpr_at_1pct,
                       duplicate_rate=attack.duplicate_rate,
                       failed_privacy_audit=attack.failed_audit,
-                      worst_attack_auc_ci=_worst_auc_ci(attack))
+                      worst_attack_auc_ci=_worst_auc_ci(attack),
+                      empirical_risk_ucb=attack.empirical_risk_ucb)
     if isinstance(utility, UtilityResult):
         fields.update(selection_ratio_above_chance=utility.selection.ratio_above_chance.value,
                       ratio_above_chance=utility.reported.ratio_above_chance.value,

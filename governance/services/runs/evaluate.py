@@ -19,7 +19,7 @@ import pandas as pd
 from governance.attacks.disclosure import disclosure_risks
 from governance.attacks.matching import auc_ceiling, duplicate_rate
 from governance.attacks.membership.shadow import ShadowAttack
-from governance.attacks.suite import AuditReport, run_membership_audit
+from governance.attacks.suite import AuditReport, empirical_risk_ucb, run_membership_audit
 from governance.core.types import StageError
 from governance.datasets.schema import Schema
 from governance.datasets.splits import Splits
@@ -144,8 +144,12 @@ class CandidateEvaluator:
                 claimed_epsilon=privacy.epsilon_spent, shadow=shadow)
         except Exception as exc:  # a failed stage is recorded, never fatal
             return stage_error(exc)
+        limit = self.policy.risk.max_tpr_at_fpr
+        fpr = RISK_FPR if limit is None else limit.fpr
         extra: dict[str, Any] = {"sizes": self.attack_sizes,
-                                 "duplicate_rate": self.duplicate_rate}
+                                 "duplicate_rate": self.duplicate_rate,
+                                 "empirical_risk_fpr": fpr,
+                                 "empirical_risk_ucb": empirical_risk_ucb(report.results, fpr)}
         if self.policy.risk.max_disclosure_risk is not None:
             try:
                 d = disclosure_risks(ori=self.members, syn=synthetic, control=self.nonmembers,
@@ -157,6 +161,7 @@ class CandidateEvaluator:
 
 
 _TPR_FIELDS = {0.01: "tpr_at_1pct", 0.001: "tpr_at_01pct"}
+RISK_FPR = 0.01  # the FPR of ``empirical_risk_ucb`` when the policy names none
 
 
 def worst_tpr(attack: AuditReport, fpr: float) -> float | None:

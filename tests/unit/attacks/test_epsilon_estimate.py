@@ -9,7 +9,7 @@ import pytest
 
 from governance.attacks import run_membership_audit
 from governance.attacks.results import score_membership
-from governance.attacks.suite import AuditReport, candidate_epsilon
+from governance.attacks.suite import AuditReport, candidate_epsilon, empirical_risk_ucb
 from governance.datasets.schema import Schema
 
 SCHEMA = Schema.model_validate({"columns": {"x": {"type": "numeric", "min": 0, "max": 1}}})
@@ -88,3 +88,15 @@ def test_old_records_still_read(report):
     assert dcr.epsilon_estimate == report.results["dcr"].epsilon_estimate
     assert dcr.epsilon_detail == report.results["dcr"].epsilon_detail
     assert dcr.auc_ci is None and dcr.tpr_at_1pct_ci is None
+
+
+def test_empirical_risk_ucb_is_the_worst_upper_bound_at_the_fpr(report):
+    # Run
+    ucb = empirical_risk_ucb(report.results, 0.01)
+    # Assert: 200 non-members resolve 1 % FPR but not 0.1 %; other FPRs have no interval
+    uppers = [r.tpr_at_1pct_ci.tpr_upper for r in report.results.values()
+              if r.tpr_at_1pct_ci is not None]
+    assert len(uppers) == 2 and ucb == max(uppers)
+    assert ucb is not None and 0.9 < ucb <= 1.0  # a verbatim copy
+    assert empirical_risk_ucb(report.results, 0.001) is None
+    assert empirical_risk_ucb(report.results, 0.05) is None

@@ -74,6 +74,13 @@ def test_report_of_real_records(records, run, candidates, png):
     worst = max(first.attack.results.values(), key=lambda r: r.auc)
     assert worst.auc_ci is not None
     assert first.summary.worst_attack_auc_ci == (worst.auc_ci.low, worst.auc_ci.high)
+    fpr = records.loaded.policy.risk.max_tpr_at_fpr
+    assert first.attack.empirical_risk_fpr == (0.01 if fpr is None else fpr.fpr)
+    assert first.summary.empirical_risk_ucb is not None
+    assert first.summary.empirical_risk_ucb == first.attack.empirical_risk_ucb
+    assert first.summary.empirical_risk_ucb >= max(
+        r.tpr_at_1pct_ci.tpr for r in first.attack.results.values()
+        if r.tpr_at_1pct_ci is not None)
     subgroups = set(records.loaded.policy.utility.subgroups)
     for model in details["utility"]["models"].values():
         assert set(model["scenarios"]["tstr"]["subgroups"]) == subgroups == {"sex"}
