@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ from governance.audit.checkpoint import (  # noqa: E402
     open_checkpoint,
     sign_checkpoint,
 )
+from governance.audit.closure import LoggedEvent  # noqa: E402
 from governance.audit.note import generate_signer  # noqa: E402
 
 PG_ADMIN = os.environ.get("GOVERNANCE_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
@@ -79,18 +80,8 @@ def check_checkpoint(cp: Checkpoint, events: list[Ev]) -> str | None:
     return check_log(cp, leaves)
 
 
-@dataclass(frozen=True)
-class Ev:
-    """A stored event as ``verify_chain`` reads it (the AuditEvent columns)."""
-
-    seq: int
-    created_at: str
-    kind: str
-    actor: str
-    subject: str
-    payload: str
-    prev_hash: str
-    hash: str
+#: A stored event as ``verify_chain`` reads it (the AuditEvent columns).
+Ev = LoggedEvent
 
 
 _KINDS = ("run.requested", "candidate.evaluated", "decision.recorded", "access.allowed")

@@ -1,6 +1,6 @@
 import json
 import random
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,19 +14,10 @@ from governance.audit.chain import (
     verify_chain,
 )
 from governance.audit.checkpoint import check_log, event_leaves, open_checkpoint, sign_checkpoint
+from governance.audit.closure import LoggedEvent
 from governance.audit.note import generate_signer
 
-
-@dataclass(frozen=True)
-class Ev:
-    seq: int
-    created_at: str
-    kind: str
-    actor: str
-    subject: str
-    payload: str
-    prev_hash: str
-    hash: str
+Ev = LoggedEvent  # a stored event as verify_chain reads it
 
 
 def build(n: int, *, actor_salt: str = "") -> list[Ev]:
