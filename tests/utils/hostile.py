@@ -21,7 +21,7 @@ from governance.store.db import dispose_engines
 
 REPO = Path(__file__).resolve().parents[2]
 
-#: An absolute server path in a message ("/home/...", "/tmp/..."); API routes are not paths.
+#: An absolute server path in a message (under /home, /tmp and so on); API routes are not paths.
 ABSOLUTE_PATH = re.compile(r"(?<![\w.~/-])/(?!v1[/\s'\"]|v1$)[^\s'\"/]+/[^\s'\"]*")
 
 
