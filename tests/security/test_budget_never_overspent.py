@@ -13,9 +13,8 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,7 @@ from governance.store.db import dispose_engines
 from governance.store.models import BudgetCharge, BudgetReservation, Candidate, Dataset, Run
 from tests.conftest import make_settings
 from tests.utils.api import RecordingJobs, make_key
+from tests.utils.concurrency import run_together
 from tests.utils.data import MIXED_SCHEMA, mixed_table
 from tests.utils.fakes import FakeDP, registered_fake_dp
 from tests.utils.hostile import assert_error_body, csv_bytes, upload
@@ -91,25 +91,6 @@ def _slow_budget_reads(gov: Governance) -> Iterator[None]:
         event.remove(gov.engine, "after_cursor_execute", pause)
 
 
-def _concurrently(n: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run ``work(i)`` for i < n in n threads started together; return results or errors."""
-    start, results = threading.Barrier(n), [None] * n
-
-    def run(i: int) -> None:
-        start.wait()
-        try:
-            results[i] = work(i)
-        except Exception as exc:  # noqa: BLE001 - the outcome under test
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
-
-
 def _events(gov: Governance, kind: str) -> list[Any]:
     with gov.session() as s:
         return [e for e in iter_events(s) if e.kind == kind]
@@ -126,7 +107,7 @@ def test_ten_concurrent_submissions_never_hold_more_than_the_budget(store, tmp_p
 
     # Run
     with _slow_budget_reads(store):
-        results = _concurrently(RUNS, submit)
+        results = run_together(RUNS, submit)
     with store.session() as s:
         summary = summarize(s, dataset_id=ds.id)
         runs = s.exec(select(Run).where(Run.dataset_id == ds.id)).all()
@@ -172,7 +153,7 @@ def test_excess_api_submissions_are_409_naming_the_budget_left(api, fake_dp):
     body = {"dataset": ds, "target": "label", "generators": ["fake_dp"], "epsilons": GRID}
 
     # Run
-    answers = _concurrently(RUNS, lambda i: client.post(
+    answers = run_together(RUNS, lambda i: client.post(
         "/v1/runs", json={**body, "seed": i}, headers=hdr["owner"]))
     budget = client.get(f"/v1/datasets/{ds}/budget", headers=hdr["owner"]).json()
     # Assert

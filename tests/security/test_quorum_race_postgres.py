@@ -14,7 +14,6 @@ processes, at once, on a fresh candidate.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +25,7 @@ from governance.services.context import Governance
 from governance.store.auditlog import iter_events
 from governance.store.models import Candidate, Dataset, Decision, PolicyVersion, Release, Run
 from tests.utils.api import make_key
+from tests.utils.concurrency import run_together
 from tests.utils.scenario import loose_policy
 
 pytestmark = pytest.mark.postgres
@@ -72,20 +72,12 @@ def http() -> Iterator[httpx.Client]:
 def _approve_all_at_once(http: httpx.Client, urls: list[str], approvers: list[dict[str, str]],
                          cand: str) -> list[tuple[int, int, dict[str, Any]]]:
     """Send REQUESTS approvals together: approver k % 4 to server k % 8."""
-    start, out = threading.Barrier(REQUESTS), [(0, 0, {})] * REQUESTS
-
-    def send(k: int) -> None:
+    def send(k: int) -> tuple[int, int, dict[str, Any]]:
         url = f"{urls[k % len(urls)]}/v1/candidates/{cand}/decisions"
-        start.wait()
         r = http.post(url, json={"decision": "approve"}, headers=approvers[k % APPROVERS])
-        out[k] = (k % APPROVERS, r.status_code, r.json())
+        return k % APPROVERS, r.status_code, r.json()
 
-    threads = [threading.Thread(target=send, args=(k,)) for k in range(REQUESTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return out
+    return run_together(REQUESTS, send)
 
 
 @pytest.mark.parametrize("trial", range(TRIALS))
